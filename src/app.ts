@@ -1,0 +1,25 @@
+import { Hono } from "hono";
+import type { AppEnv } from "./app-env";
+import { GatewayError } from "./errors";
+import { bodyCap, renderError, requestIdentity, requireConfig } from "./pipeline/edge";
+import { health } from "./routes/health";
+import { publicApi } from "./routes/public";
+
+/**
+ * The gateway's routes and the order of its edge stages, nothing else:
+ *   1. identity (request id, trace id, response headers) on everything;
+ *   2. health routes, which must answer even when the configuration is bad;
+ *   3. body cap (413 before auth), then configuration (503 if invalid), then the public API, whose
+ *      handlers run the pipeline stages (src/pipeline/chat-completions.ts).
+ */
+export const app = new Hono<AppEnv>()
+  .use(requestIdentity())
+  .route("/", health)
+  .use("/v1/*", bodyCap(), requireConfig())
+  .route("/", publicApi);
+
+app.notFound((c) => {
+  throw new GatewayError("not_found", "route_not_found", `No route ${c.req.method} ${c.req.path}. See the API list in the README (contract §2).`);
+});
+
+app.onError((err, c) => renderError(err, c.req.path, c.get("log")));

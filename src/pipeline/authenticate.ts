@@ -1,0 +1,57 @@
+import { extractKey, hashSecret } from "../auth/keys";
+import { resolveBundle } from "../auth/bundle-cache";
+import type { KeyBundle } from "../control-plane/bundles";
+import { GatewayError } from "../errors";
+import type { RequestContext } from "./context";
+
+/** Stage 2: the key in the request's headers → its bundle, or 401 `invalid_api_key` saying why. */
+export async function authenticate(ctx: RequestContext, headers: Headers): Promise<KeyBundle> {
+  const found = extractKey(headers);
+  if (found.kind === "missing") {
+    throw new GatewayError(
+      "invalid_api_key",
+      "missing_key",
+      "No virtual key was sent. Send it as `Authorization: Bearer lw_vk_...` (or x-api-key for Anthropic clients).",
+    );
+  }
+  if (found.kind === "malformed") {
+    throw new GatewayError("invalid_api_key", "malformed_key", `The virtual key in ${found.header} is malformed: ${found.reason}.`);
+  }
+  const hash = await hashSecret(ctx.config.pepper, found.secret);
+  let bundle: KeyBundle | null;
+  try {
+    bundle = await resolveBundle(ctx.env.DB, hash);
+  } catch (err) {
+    ctx.log.error("auth_control_plane_unreachable", { error: err instanceof Error ? err.message : String(err) });
+    throw new GatewayError(
+      "service_unavailable",
+      "control_plane_unavailable",
+      "The gateway cannot reach its control plane to check this key. Retry shortly; if it persists, check /readyz.",
+    );
+  }
+  const prefix = found.secret.slice(0, 16);
+  if (!bundle) {
+    throw new GatewayError(
+      "invalid_api_key",
+      "unknown_key",
+      `The virtual key ${prefix}… is not known to this gateway. Check that you copied the whole secret, or ask for a new key.`,
+    );
+  }
+  ctx.log = ctx.log.child({ vk_id: bundle.vk.id, project_id: bundle.project.id });
+  if (bundle.vk.status === "revoked") {
+    throw new GatewayError(
+      "invalid_api_key",
+      "revoked_key",
+      `The virtual key ${prefix}… was revoked. Ask the key's owner for a new key.`,
+    );
+  }
+  if (bundle.vk.expiresAt !== null && bundle.vk.expiresAt <= Date.now()) {
+    throw new GatewayError(
+      "invalid_api_key",
+      "expired_key",
+      `The virtual key ${prefix}… expired at ${new Date(bundle.vk.expiresAt).toISOString()}. Ask for a new key or a later expiry.`,
+    );
+  }
+  ctx.bundle = bundle;
+  return bundle;
+}

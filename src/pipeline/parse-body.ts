@@ -1,0 +1,54 @@
+import { z } from "zod";
+import { GatewayError } from "../errors";
+import type { ChatBody } from "../providers/types";
+
+/** Stage 3a: the raw body → a validated request. Fields the gateway does not read pass through. */
+
+const decoder = new TextDecoder();
+
+export function parseJson(raw: Uint8Array): unknown {
+  if (raw.length === 0) {
+    throw new GatewayError("invalid_request_error", "invalid_json", "The request body is empty; send a JSON object.");
+  }
+  try {
+    return JSON.parse(decoder.decode(raw));
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : "parse error";
+    throw new GatewayError("invalid_request_error", "invalid_json", `The request body is not valid JSON (${detail}). Send a JSON object.`);
+  }
+}
+
+const chatSchema = z.looseObject({
+  model: z.string().min(1, "must be a non-empty model name"),
+  messages: z
+    .array(z.looseObject({ role: z.string().min(1) }), { error: "must be an array of message objects" })
+    .min(1, "must contain at least one message"),
+  stream: z.boolean().nullish(),
+  stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullish(),
+  max_tokens: z.number().int().positive().nullish(),
+  max_completion_tokens: z.number().int().positive().nullish(),
+});
+
+/** Turns the first zod issue into a 400 whose `param` points at the field. */
+export function schemaError(error: z.ZodError): GatewayError {
+  const issue = error.issues[0];
+  const param = issue?.path.length ? issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "") : null;
+  const what = issue?.code === "invalid_type" && issue.input === undefined ? "is required" : (issue?.message ?? "is invalid");
+  return new GatewayError("invalid_request_error", "invalid_request", `${param ?? "body"} ${what}. Fix the request body and retry.`, {
+    param,
+  });
+}
+
+export type ChatRequest = ChatBody & z.infer<typeof chatSchema>;
+
+export function parseChatRequest(raw: Uint8Array): ChatRequest {
+  const json = parseJson(raw);
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw new GatewayError("invalid_request_error", "invalid_request", "The request body must be a JSON object.");
+  }
+  const parsed = chatSchema.safeParse(json);
+  if (!parsed.success) throw schemaError(parsed.error);
+  const body = parsed.data;
+  if (body.stream === null) delete body.stream;
+  return body as ChatRequest;
+}

@@ -1,0 +1,10 @@
+import { mock } from "./mock";
+import { OPENAI_SHAPED, openAICompatible } from "./openai-compatible";
+import type { ProviderFamily } from "./types";
+
+/** Binding type → the family that calls it. */
+export function familyFor(type: string): ProviderFamily | null {
+  if (type in OPENAI_SHAPED) return openAICompatible;
+  if (type === "mock") return mock;
+  return null;
+}

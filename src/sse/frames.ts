@@ -1,0 +1,11 @@
+/** SSE frames the gateway itself writes into a client's stream. */
+
+const encoder = new TextEncoder();
+
+/** The one terminal frame of contract §4 after a provider fails mid-stream. */
+export function midStreamFailureFrame(message: string): Uint8Array {
+  const data = JSON.stringify({
+    error: { type: "provider_error", code: "upstream_mid_stream_failure", message },
+  });
+  return encoder.encode(`event: error\ndata: ${data}\n\n`);
+}
