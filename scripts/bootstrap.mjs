@@ -2,7 +2,7 @@
 // Runs on whatever Node the machine has (it may be 20): installs the project's dependencies when
 // they are missing or stale, then re-runs the real command on the pinned Node 22 from node_modules.
 // Usage: node scripts/bootstrap.mjs <script.mjs | vitest> [args...]
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -26,9 +26,20 @@ if (!target) {
 }
 const entry = target === "vitest" ? path.join(root, "node_modules", "vitest", "vitest.mjs") : path.resolve(root, target);
 const binDir = path.join(root, "node_modules", ".bin");
-const r = spawnSync(node22, [entry, ...args], {
+// Asynchronous, so a SIGINT/SIGTERM/SIGHUP sent to this wrapper alone (npm forwards them; so do
+// process managers) reaches the real command instead of orphaning it.
+const child = spawn(node22, [entry, ...args], {
   cwd: root,
   stdio: "inherit",
   env: { ...process.env, PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ""}` },
 });
-process.exit(r.status ?? (r.signal ? 1 : 0));
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => child.kill(signal));
+// npm runs scripts through `sh -c`, and sh dies of the SIGTERM npm forwards without passing it on:
+// when our parent goes away, stop the command rather than leave it running as an orphan.
+const parent = process.ppid;
+setInterval(() => process.ppid !== parent && child.kill("SIGTERM"), 1_000).unref();
+child.on("error", (err) => {
+  console.error(`faregate: could not start ${node22}: ${err.message}`);
+  process.exit(1);
+});
+child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

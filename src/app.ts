@@ -18,8 +18,14 @@ export const app = new Hono<AppEnv>()
   .use("/v1/*", bodyCap(), requireConfig())
   .route("/", publicApi);
 
-app.notFound((c) => {
-  throw new GatewayError("not_found", "route_not_found", `No route ${c.req.method} ${c.req.path}. See the API list in the README (contract §2).`);
-});
+// Rendered here, not thrown: a throw from the not-found handler would skip the identity middleware's
+// headers (Hono hands it to the handler that called next(), i.e. requestIdentity itself).
+app.notFound((c) =>
+  renderError(
+    new GatewayError("not_found", "route_not_found", `No route ${c.req.method} ${c.req.path}. See the API list in the README (contract §2).`),
+    c.req.path,
+    c.get("log"),
+  ),
+);
 
 app.onError((err, c) => renderError(err, c.req.path, c.get("log")));

@@ -69,23 +69,20 @@ const envSchema = z
     SERVER_MAX_REQUEST_BODY_BYTES: bodyBytes,
     ENVIRONMENT: z.enum(["production", "staging", "development", "test"]).default("production"),
     LW_LOG_MESSAGE_BODY: boolean("false"),
-  })
-  .superRefine((env, ctx) => {
-    const missing = SECRET_GROUP.filter((name) => !env[name]);
-    if (missing.length === SECRET_GROUP.length) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["LW_VIRTUAL_KEY_PEPPER"],
-        message: `the gateway secrets ${SECRET_GROUP.join(", ")} are not set; set all three (e.g. openssl rand -hex 32 each)`,
-      });
-    } else if (missing.length > 0) {
-      ctx.addIssue({
-        code: "custom",
-        path: [missing[0] as string],
-        message: `${SECRET_GROUP.join(", ")} are all-or-none; missing ${missing.join(", ")}`,
-      });
-    }
   });
+
+/**
+ * The all-or-none rule of the three gateway secrets. Checked apart from the schema so that it is
+ * reported together with every other bad field (zod skips refinements once a field has failed).
+ */
+function secretGroupErrors(raw: Record<string, string | undefined>): string[] {
+  const missing = SECRET_GROUP.filter((name) => !raw[name]);
+  if (missing.length === SECRET_GROUP.length) {
+    return [`LW_VIRTUAL_KEY_PEPPER: the gateway secrets ${SECRET_GROUP.join(", ")} are not set; set all three (e.g. openssl rand -hex 32 each)`];
+  }
+  if (missing.length > 0) return [`${missing[0]}: ${SECRET_GROUP.join(", ")} are all-or-none; missing ${missing.join(", ")}`];
+  return [];
+}
 
 export interface GatewayConfig {
   pepper: string;
@@ -114,10 +111,12 @@ function readEnv(env: object): Record<string, string | undefined> {
 }
 
 export function parseConfig(env: object): ConfigResult {
-  const parsed = envSchema.safeParse(readEnv(env));
-  if (!parsed.success) {
-    const errors = parsed.error.issues.map((i) => `${i.path.join(".") || "env"}: ${i.message}`);
-    const cap = bodyBytes.safeParse(readEnv(env).SERVER_MAX_REQUEST_BODY_BYTES);
+  const raw = readEnv(env);
+  const parsed = envSchema.safeParse(raw);
+  const groupErrors = secretGroupErrors(raw);
+  if (!parsed.success || groupErrors.length > 0) {
+    const errors = [...groupErrors, ...(parsed.error?.issues.map((i) => `${i.path.join(".") || "env"}: ${i.message}`) ?? [])];
+    const cap = bodyBytes.safeParse(raw.SERVER_MAX_REQUEST_BODY_BYTES);
     return { ok: false, errors, maxRequestBodyBytes: cap.success ? cap.data : DEFAULT_MAX_BODY_BYTES };
   }
   const e = parsed.data;

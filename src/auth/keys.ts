@@ -64,7 +64,7 @@ export function extractKey(headers: Headers): KeyExtraction {
       }
       value = raw.slice("Bearer ".length);
     }
-    if (value === "") return { kind: "missing" };
+    if (value === "") continue; // an empty header is no key; another header may still carry one
     if (/^\s|\s$/.test(value) || /^["']|["']$/.test(value)) {
       return { kind: "malformed", header: name, reason: "the key has surrounding whitespace or quotes; remove them" };
     }

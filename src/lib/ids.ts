@@ -39,7 +39,8 @@ export function hex(bytes: ArrayBuffer | Uint8Array): string {
   return out;
 }
 
-const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
+/** W3C trace context: version (never `ff`), trace id, parent id, flags. */
+const TRACEPARENT = /^(?!ff)[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
 
 /** The trace id of a valid W3C `traceparent`, or a fresh one. */
 export function traceIdFrom(traceparent: string | null | undefined): string {

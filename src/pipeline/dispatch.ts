@@ -64,7 +64,7 @@ async function attempt(
     const contentType = res.headers.get("content-type") ?? "";
     if (res.ok && body.stream && contentType.includes("text/event-stream") && res.body) {
       clearTimeout(timer);
-      return { kind: "stream", target, body: res.body, abort: (reason) => controller.abort(new Error(reason)) };
+      return { kind: "stream", target, body: res.body as ReadableStream<Uint8Array>, abort: (reason) => controller.abort(new Error(reason)) };
     }
     const text = await res.text();
     if (res.ok) {
@@ -85,7 +85,7 @@ async function attempt(
     return { kind: "passthrough", target, status: res.status, text, contentType: contentType || "application/json" };
   } catch (err) {
     if (err instanceof BindingMisconfigured) return fail(err.message);
-    const reason = signal.reason;
+    const reason: unknown = signal.reason;
     if (reason instanceof AttemptTimeout) return fail(reason.message, true);
     if (ctx.clientSignal.aborted) return fail("the client disconnected");
     return fail(`network error: ${err instanceof Error ? err.message : String(err)}`);

@@ -49,7 +49,7 @@ export function bodyCap(): MiddlewareHandler<AppEnv> {
     const limit = loaded.ok ? loaded.config.maxRequestBodyBytes : loaded.maxRequestBodyBytes;
     const declared = c.req.header("content-length");
     if (declared !== undefined && Number(declared) > limit) throw tooLarge(limit);
-    const stream = c.req.raw.body;
+    const stream = c.req.raw.body as ReadableStream<Uint8Array> | null;
     if (!stream) {
       c.set("rawBody", new Uint8Array(0));
       return next();

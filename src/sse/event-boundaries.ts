@@ -8,12 +8,16 @@ export class EventBoundaries {
   private scanned = 0;
   private lineEnded = false;
   private lastWasCR = false;
+  /** `pending` is a complete event ending in a CR whose LF may still arrive in the next chunk. */
+  private held = false;
 
   /** Adds a chunk; returns the complete events it closes, each as its original bytes. */
   push(chunk: Uint8Array): Uint8Array[] {
     const buf = this.pending.length === 0 ? chunk : concat(this.pending, chunk);
     const events: Uint8Array[] = [];
     let start = 0;
+    let resumeAt = -1;
+    this.held = false;
     for (let i = this.scanned; i < buf.length; i++) {
       const b = buf[i];
       if (b === 10 && this.lastWasCR) {
@@ -25,6 +29,14 @@ export class EventBoundaries {
       if (b === 10 || b === 13) {
         if (this.lineEnded) {
           let end = i + 1;
+          if (b === 13 && end === buf.length && buf[i - 1] === 10 && buf[i - 2] === 13) {
+            // A CRLF stream whose chunk ends between the CR and the LF of the blank line: wait for
+            // the LF, so the event keeps its own bytes and the next one does not start with a stray LF.
+            resumeAt = i - start;
+            this.lastWasCR = false;
+            this.held = true;
+            break;
+          }
           if (b === 13 && buf[end] === 10) {
             end++;
             i++;
@@ -41,13 +53,24 @@ export class EventBoundaries {
       }
     }
     this.pending = buf.subarray(start);
-    this.scanned = this.pending.length;
+    this.scanned = resumeAt >= 0 ? resumeAt : this.pending.length;
     return events;
+  }
+
+  /** At the end of the stream: the complete event still held back for a possible LF, if any. */
+  flush(): Uint8Array[] {
+    if (!this.held) return [];
+    const event = this.pending;
+    this.pending = new Uint8Array(0);
+    this.scanned = 0;
+    this.held = false;
+    this.lineEnded = false;
+    return [event];
   }
 
   /** Bytes of an event still incomplete (a stream that ends here was cut off mid-event). */
   get partialBytes(): number {
-    return this.pending.length;
+    return this.held ? 0 : this.pending.length;
   }
 }
 

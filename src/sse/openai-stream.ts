@@ -67,6 +67,23 @@ export function tapOpenAIStream(upstream: ReadableStream<Uint8Array>, opts: TapO
     opts.onDone(outcome);
   };
 
+  /** Parses complete events, forwards the ones not dropped; true when anything was forwarded. */
+  const forward = (events: Uint8Array[], controller: ReadableStreamDefaultController<Uint8Array>): boolean => {
+    let forwarded = false;
+    for (const event of events) {
+      dropEvent = false;
+      const text = decoder.decode(event);
+      // The parser holds a trailing CR back until it sees whether an LF follows; the event is
+      // complete, so close its last line for the parser (the client still gets the original bytes).
+      parser.feed(text.endsWith("\r") ? `${text}\n` : text);
+      if (!dropEvent) {
+        controller.enqueue(event);
+        forwarded = true;
+      }
+    }
+    return forwarded;
+  };
+
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       for (;;) {
@@ -74,6 +91,7 @@ export function tapOpenAIStream(upstream: ReadableStream<Uint8Array>, opts: TapO
         try {
           result = await reader.read();
         } catch (err) {
+          forward(boundaries.flush(), controller);
           if (!outcome.completed) {
             outcome.failure = `the provider's stream broke after ${outcome.chunks} chunks (${err instanceof Error ? err.message : String(err)})`;
             controller.enqueue(midStreamFailureFrame(`${outcome.failure}. The partial answer above is incomplete; retry the request.`));
@@ -83,6 +101,7 @@ export function tapOpenAIStream(upstream: ReadableStream<Uint8Array>, opts: TapO
           return;
         }
         if (result.done) {
+          forward(boundaries.flush(), controller);
           if (!outcome.completed) {
             outcome.failure = `the provider closed the stream after ${outcome.chunks} chunks without finishing it`;
             controller.enqueue(midStreamFailureFrame(`${outcome.failure}. The partial answer above is incomplete; retry the request.`));
@@ -91,18 +110,7 @@ export function tapOpenAIStream(upstream: ReadableStream<Uint8Array>, opts: TapO
           finish();
           return;
         }
-        const events = boundaries.push(result.value);
-        if (events.length === 0) continue;
-        let forwarded = false;
-        for (const event of events) {
-          dropEvent = false;
-          parser.feed(decoder.decode(event));
-          if (!dropEvent) {
-            controller.enqueue(event);
-            forwarded = true;
-          }
-        }
-        if (forwarded) return;
+        if (forward(boundaries.push(result.value), controller)) return;
       }
     },
     async cancel(reason) {

@@ -87,7 +87,7 @@ export async function handleFakeProvider(request: Request): Promise<Response> {
   const scenario = m?.[1] ?? "ok";
   const path = m?.[2] ?? url.pathname;
   const text = request.method === "GET" ? "" : await request.text();
-  let body: unknown = null;
+  let body: unknown;
   try {
     body = text ? JSON.parse(text) : null;
   } catch {

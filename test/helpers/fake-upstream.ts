@@ -4,16 +4,30 @@ import { handleFakeProvider, recorded, resetRecorded } from "../fake-provider/wo
 /**
  * Routes the gateway's outbound fetches for https://fake.test to the fake provider. Tests and the
  * gateway share one isolate under the vitest plugin, so a global fetch stub reaches the gateway.
+ *
+ * The stub behaves like a real `fetch` where the gateway can tell the difference: when the caller's
+ * signal aborts before the response head arrives, the returned promise rejects with the signal's
+ * reason (a real fetch never resolves with whatever the server answers after the abort).
  */
 export const FAKE_BASE = "https://fake.test";
+
+/** The API root of a fake binding that plays `scenario` (see test/fake-provider/worker.ts). */
+export const fakeBaseUrl = (scenario?: string): string => `${FAKE_BASE}${scenario ? `/s/${scenario}` : ""}/v1`;
+
+function rejectOnAbort(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
+}
 
 export function installFakeUpstream(): void {
   resetRecorded();
   const realFetch = globalThis.fetch;
   vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
     const request = new Request(input, init);
-    if (new URL(request.url).hostname === "fake.test") return handleFakeProvider(request);
-    return realFetch(request);
+    if (new URL(request.url).hostname !== "fake.test") return realFetch(request);
+    return Promise.race([handleFakeProvider(request), rejectOnAbort(request.signal)]);
   });
 }
 

@@ -1,43 +1,66 @@
-import { exports } from "cloudflare:workers";
-import { beforeEach, afterEach, describe, expect, it, vi } from "vitest";
-import { FAKE_BASE, installFakeUpstream, recorded } from "../helpers/fake-upstream";
-import { seedKey, seedProvider } from "../helpers/seed";
+import { env } from "cloudflare:workers";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { completion } from "../fake-provider/openai";
+import { installFakeUpstream, recorded } from "../helpers/fake-upstream";
+import { postChat, REQUEST_ID, USER_MESSAGE } from "../helpers/gateway";
+import { seedFakeChain } from "../helpers/seed";
 
-async function keyFor(scenario = "", models: string[] = []) {
-  const name = `fake${scenario ? `-${scenario}` : ""}`;
-  await seedProvider({ name, base_url: `${FAKE_BASE}${scenario ? `/s/${scenario}` : ""}/v1`, api_key_secret: "FAKE_OPENAI_KEY", models });
-  return seedKey({ config: { providers: [name], fallback: { max_attempts: 3, attempt_timeout_ms: 500 } } });
-}
-
-const chat = (secret: string, body: unknown, headers: Record<string, string> = {}) =>
-  exports.default.fetch("http://gw/v1/chat/completions", {
-    method: "POST",
-    headers: { authorization: `Bearer ${secret}`, "content-type": "application/json", ...headers },
-    body: typeof body === "string" ? body : JSON.stringify(body),
-  });
+/** POST /v1/chat/completions, non-streaming: what goes upstream and what comes back. */
 
 beforeEach(() => installFakeUpstream());
 afterEach(() => vi.restoreAllMocks());
 
-describe("POST /v1/chat/completions", () => {
-  it("proxies a non-streaming completion with the contract's headers", async () => {
-    const { secret } = await keyFor();
-    const res = await chat(secret, { model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] });
+describe("a non-streaming completion", () => {
+  it("comes back as the provider sent it, with the contract's headers", async () => {
+    const { secret, providers } = await seedFakeChain([""]);
+    const res = await postChat(secret, { model: "gpt-4o-mini", messages: USER_MESSAGE });
     expect(res.status).toBe(200);
-    const body = await res.json<{ choices: { message: { content: string } }[] }>();
-    expect(body.choices[0]?.message.content).toContain("fake provider");
-    expect(res.headers.get("x-langwatch-provider")).toBe("fake");
+    expect(res.headers.get("content-type")).toContain("application/json");
+    expect(res.headers.get("x-langwatch-provider")).toBe(providers[0]);
     expect(res.headers.get("x-langwatch-model")).toBe("gpt-4o-mini");
-    expect(recorded[0]?.headers.authorization).toBe("Bearer sk-fake-provider-key");
+    expect(res.headers.get("x-langwatch-fallback-count")).toBe("0");
+    expect(res.headers.get("x-langwatch-request-id")).toMatch(REQUEST_ID);
+    expect(await res.json()).toEqual(completion({ model: "gpt-4o-mini" }, "chatcmpl-fake1"));
   });
 
-  it("streams, and hides the usage chunk it asked for on the client's behalf", async () => {
-    const { secret } = await keyFor();
-    const res = await chat(secret, { model: "gpt-4o-mini", stream: true, messages: [{ role: "user", content: "hi" }] });
-    expect(res.status).toBe(200);
-    const text = await res.text();
-    expect(recorded[0]?.body).toMatchObject({ stream_options: { include_usage: true } });
-    expect(text).not.toContain('"choices":[]');
-    expect(text.trim().endsWith("data: [DONE]")).toBe(true);
+  it("calls the binding's chat-completions endpoint with the binding's own key", async () => {
+    const { secret } = await seedFakeChain([""]);
+    await postChat(secret, { model: "gpt-4o-mini", messages: USER_MESSAGE });
+    expect(recorded).toHaveLength(1);
+    expect(recorded[0]).toMatchObject({ method: "POST", path: "/v1/chat/completions", scenario: "ok" });
+    expect(recorded[0]?.headers.authorization).toBe(`Bearer ${env.FAKE_OPENAI_KEY}`);
+    expect(recorded[0]?.headers["content-type"]).toBe("application/json");
+  });
+
+  it("forwards the fields it does not read, untouched", async () => {
+    const { secret } = await seedFakeChain([""]);
+    const body = {
+      model: "gpt-4o-mini",
+      messages: [
+        { role: "system", content: "be brief" },
+        { role: "user", content: [{ type: "text", text: "hi" }] },
+      ],
+      temperature: 0.3,
+      top_p: 0.9,
+      tools: [{ type: "function", function: { name: "lookup", parameters: { type: "object", properties: {} } } }],
+      response_format: { type: "json_object" },
+      user: "u-1",
+      max_tokens: 50,
+    };
+    await postChat(secret, body);
+    expect(recorded[0]?.body).toEqual(body);
+  });
+
+  it("keeps a client's own Authorization-like headers away from the provider", async () => {
+    const { secret } = await seedFakeChain([""]);
+    await postChat(
+      secret,
+      { model: "gpt-4o-mini", messages: USER_MESSAGE },
+      { "x-api-key": "client-extra", cookie: "session=1" },
+    );
+    const sent = recorded[0]?.headers ?? {};
+    expect(sent["x-api-key"]).toBeUndefined();
+    expect(sent.cookie).toBeUndefined();
+    expect(JSON.stringify(sent)).not.toContain(secret);
   });
 });

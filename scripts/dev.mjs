@@ -1,0 +1,153 @@
+#!/usr/bin/env node
+// `npm run dev`: the gateway on your machine, ready to answer with the built-in mock provider.
+//
+//   1. creates .dev.vars with fresh random secrets when it is missing (the LW_* secrets of contract
+//      §8, LW_GATEWAY_ADMIN_TOKEN and ENVIRONMENT=development); adds any of them it lacks otherwise;
+//   2. applies the local D1 migrations and seeds (idempotently) a `development` project, the `mock`
+//      provider binding, an `openai` binding when OPENAI_API_KEY is set, and one development key
+//      whose secret is kept in .faregate-dev.json, so every run prints the same working key;
+//   3. prints the key and example calls, then runs `wrangler dev` in the foreground, forwarding
+//      SIGINT/SIGTERM/SIGHUP to it and exiting with its status.
+//
+// Environment:
+//   PORT                port to serve on (default 8787).
+//   OPENAI_API_KEY      when set, adds the `openai` binding; the key reaches the Worker through a
+//                       private temporary env file (removed on exit), never through a repo file.
+//   FAREGATE_STATE_DIR  keep .dev.vars, .faregate-dev.json and the local D1/KV/DO state
+//                       (<dir>/wrangler-state) in this directory instead of the repository root and
+//                       .wrangler/state; the end-to-end test uses it so it never touches yours.
+import { spawn } from "node:child_process";
+import { constants } from "node:os";
+import path from "node:path";
+import { ensureDevVars, loadOrCreateDevKey } from "./lib/dev-state.mjs";
+import { seedLocalGateway } from "./lib/local-stack.mjs";
+import { DEFAULT_PERSIST_DIR, GATEWAY_CONFIG, ROOT, WRANGLER_BIN } from "./lib/paths.mjs";
+import { wranglerEnv, wranglerVarArgs } from "./lib/wrangler.mjs";
+
+const DEV_PROJECT = "development";
+const DEV_KEY_NAME = "development";
+const MOCK_MODEL = "mock-echo";
+
+function settings() {
+  const port = Number(process.env.PORT || 8787);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new Error(`PORT must be a TCP port number, got "${process.env.PORT}"`);
+  const stateDir = process.env.FAREGATE_STATE_DIR ? path.resolve(process.env.FAREGATE_STATE_DIR) : null;
+  return {
+    port,
+    devVarsFile: path.join(stateDir ?? ROOT, ".dev.vars"),
+    devKeyFile: path.join(stateDir ?? ROOT, ".faregate-dev.json"),
+    persistDir: stateDir ? path.join(stateDir, "wrangler-state") : DEFAULT_PERSIST_DIR,
+    openaiKey: process.env.OPENAI_API_KEY || null,
+  };
+}
+
+/**
+ * The provider bindings and the development key's config for this run. The aliases always name the
+ * mock, so the README's examples never reach a paid provider; with OPENAI_API_KEY set, every other
+ * model name (gpt-4o-mini, …) goes to the `openai` binding, which declares no model list.
+ */
+function devSeed(withOpenAI) {
+  const providers = [{ name: "mock", type: "mock", models: [MOCK_MODEL] }];
+  const chain = ["mock"];
+  if (withOpenAI) {
+    providers.push({ name: "openai", type: "openai", api_key_secret: "OPENAI_API_KEY", models: [] });
+    chain.push("openai");
+  }
+  return {
+    providers,
+    config: { providers: chain, model_aliases: { fast: `mock/${MOCK_MODEL}`, smart: `mock/${MOCK_MODEL}` } },
+  };
+}
+
+const rel = (p) => (path.relative(ROOT, p).startsWith("..") ? p : path.relative(ROOT, p) || ".");
+
+function printBanner({ port, secret, s, devVars, withOpenAI }) {
+  const base = `http://localhost:${port}`;
+  const lines = [
+    "",
+    "Faregate local development",
+    `  secrets    ${rel(s.devVarsFile)}${devVars.created ? " (created with fresh random secrets)" : devVars.added.length ? ` (added ${devVars.added.join(", ")})` : ""}`,
+    `  state      ${rel(s.persistDir)} (D1 migrated; project "${DEV_PROJECT}" seeded)`,
+    `  providers  mock (model ${MOCK_MODEL}, aliases fast and smart)`,
+    withOpenAI
+      ? "             openai (OPENAI_API_KEY from your environment): any other model name, e.g. gpt-4o-mini"
+      : "             set OPENAI_API_KEY to add an openai binding as well",
+    `  key        ${secret}`,
+    `             (kept in ${rel(s.devKeyFile)}: the same key works on every run)`,
+    "",
+    "Try it:",
+    `  curl ${base}/v1/chat/completions \\`,
+    `    -H "Authorization: Bearer ${secret}" \\`,
+    `    -H "Content-Type: application/json" \\`,
+    `    -d '{"model":"${MOCK_MODEL}","messages":[{"role":"user","content":"Hello"}]}'`,
+    "",
+    "  // Node, with the official openai client (npm i openai):",
+    `  import OpenAI from "openai";`,
+    `  const client = new OpenAI({ baseURL: "${base}/v1", apiKey: "${secret}" });`,
+    `  console.log((await client.chat.completions.create({ model: "${MOCK_MODEL}", messages: [{ role: "user", content: "Hello" }] })).choices[0].message.content);`,
+    "",
+    `  Models for this key: curl ${base}/v1/models -H "Authorization: Bearer ${secret}"`,
+    "",
+  ];
+  console.log(lines.join("\n"));
+}
+
+/** Runs `wrangler dev` in the foreground until it exits; resolves with the exit code to use. */
+async function serve(s) {
+  const secretArgs = s.openaiKey ? await wranglerVarArgs({ OPENAI_API_KEY: s.openaiKey }) : null;
+  const args = [
+    "dev",
+    "--config",
+    GATEWAY_CONFIG,
+    "--port",
+    String(s.port),
+    "--persist-to",
+    s.persistDir,
+    "--env-file",
+    s.devVarsFile,
+    ...(secretArgs?.args ?? []),
+  ];
+  const child = spawn(WRANGLER_BIN, args, { cwd: ROOT, stdio: "inherit", env: wranglerEnv() });
+  const forward = (signal) => child.kill(signal);
+  const signals = ["SIGINT", "SIGTERM", "SIGHUP"];
+  for (const signal of signals) process.on(signal, forward);
+  const code = await new Promise((resolve) => {
+    child.on("error", (err) => {
+      console.error(`faregate: could not run wrangler: ${err.message}`);
+      resolve(1);
+    });
+    child.on("exit", (exitCode, signal) => resolve(exitCode ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0)));
+  });
+  for (const signal of signals) process.off(signal, forward);
+  await secretArgs?.remove();
+  return code;
+}
+
+async function main() {
+  const s = settings();
+  const devVars = await ensureDevVars(s.devVarsFile);
+  if (devVars.vars.ENVIRONMENT !== "development") {
+    console.warn(
+      `faregate: ${rel(s.devVarsFile)} sets ENVIRONMENT=${devVars.vars.ENVIRONMENT}; the mock provider only answers with ENVIRONMENT=development.`,
+    );
+  }
+  const key = await loadOrCreateDevKey(s.devKeyFile, DEV_KEY_NAME);
+  const withOpenAI = s.openaiKey !== null;
+  const seed = devSeed(withOpenAI);
+  console.log("faregate: applying local D1 migrations and seeding development data…");
+  const seeded = await seedLocalGateway({
+    persistDir: s.persistDir,
+    pepper: devVars.vars.LW_VIRTUAL_KEY_PEPPER,
+    project: DEV_PROJECT,
+    providers: seed.providers,
+    keys: [{ name: key.name, config: seed.config, secret: key.secret }],
+  });
+  printBanner({ port: s.port, secret: seeded.keys[0].secret, s, devVars, withOpenAI });
+  process.exitCode = await serve(s);
+}
+
+main().catch((err) => {
+  console.error(`faregate: ${err instanceof Error ? err.message : err}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,73 @@
+// The SQL that upserts a project, provider bindings and virtual keys into the gateway's D1 schema
+// (migrations/). Every statement is idempotent and only bumps `revision`/`updated_at` when a row
+// really changes, so the gateway's bundle refresh sees exactly the rows a re-seed touched.
+import { displayPrefix, hashKeySecret, ulid } from "./ids.mjs";
+
+/** A SQLite literal for a string, number or null. */
+export function sql(value) {
+  if (value === null || value === undefined) return "NULL";
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw new Error(`cannot write ${value} to SQL`);
+    return String(value);
+  }
+  if (typeof value !== "string") throw new Error(`cannot write a ${typeof value} to SQL`);
+  if (value.includes("\0")) throw new Error("cannot write a NUL character to SQL");
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+function projectStatement(projectName, now) {
+  return `INSERT INTO projects (id, name, created_at, updated_at)
+  VALUES (${sql(`prj_${ulid(now)}`)}, ${sql(projectName)}, ${now}, ${now})
+  ON CONFLICT(name) DO NOTHING;`;
+}
+
+function providerStatement(p, now) {
+  const v = {
+    type: sql(p.type),
+    base_url: sql(p.base_url ?? null),
+    api_key_secret: sql(p.api_key_secret ?? null),
+    models: sql(JSON.stringify(p.models ?? [])),
+  };
+  return `INSERT INTO providers (id, name, type, base_url, api_key_secret, models, created_at, updated_at)
+  VALUES (${sql(`prv_${ulid(now)}`)}, ${sql(p.name)}, ${v.type}, ${v.base_url}, ${v.api_key_secret}, ${v.models}, ${now}, ${now})
+  ON CONFLICT(name) DO UPDATE SET type = excluded.type, base_url = excluded.base_url,
+    api_key_secret = excluded.api_key_secret, api_key_ciphertext = NULL, models = excluded.models,
+    revision = revision + 1, updated_at = excluded.updated_at
+  WHERE type IS NOT excluded.type OR base_url IS NOT excluded.base_url OR api_key_secret IS NOT excluded.api_key_secret
+    OR api_key_ciphertext IS NOT NULL OR models IS NOT excluded.models;`;
+}
+
+/** Updates the key named `k.name` in the project when it differs, or inserts it when it is missing. */
+function keyStatements(projectName, k, pepper, now) {
+  const project = `(SELECT id FROM projects WHERE name = ${sql(projectName)})`;
+  const env = sql(k.environment);
+  const hash = sql(hashKeySecret(pepper, k.secret));
+  const prefix = sql(displayPrefix(k.secret));
+  const config = sql(JSON.stringify(k.config ?? {}));
+  return `UPDATE virtual_keys SET environment = ${env}, display_prefix = ${prefix}, secret_hash = ${hash},
+    status = 'active', revoked_at = NULL, expires_at = NULL, config = ${config},
+    revision = revision + 1, updated_at = ${now}
+  WHERE project_id = ${project} AND name = ${sql(k.name)}
+    AND (environment IS NOT ${env} OR secret_hash IS NOT ${hash} OR status IS NOT 'active'
+      OR expires_at IS NOT NULL OR config IS NOT ${config});
+INSERT INTO virtual_keys (id, project_id, name, environment, display_prefix, secret_hash, config, created_at, updated_at)
+  SELECT ${sql(`vk_${ulid(now)}`)}, p.id, ${sql(k.name)}, ${env}, ${prefix}, ${hash}, ${config}, ${now}, ${now}
+    FROM projects p
+   WHERE p.name = ${sql(projectName)}
+     AND NOT EXISTS (SELECT 1 FROM virtual_keys WHERE project_id = p.id AND name = ${sql(k.name)});`;
+}
+
+/**
+ * The whole seed as one SQL script; its last statement selects `id, name` of the seeded keys.
+ * `keys` must already carry their `secret` and `environment`.
+ */
+export function seedScript({ projectName, providers, keys, pepper, now = Date.now() }) {
+  const names = keys.map((k) => sql(k.name)).join(", ");
+  return [
+    projectStatement(projectName, now),
+    ...providers.map((p) => providerStatement(p, now)),
+    ...keys.flatMap((k) => keyStatements(projectName, k, pepper, now)),
+    `SELECT vk.id AS id, vk.name AS name FROM virtual_keys vk JOIN projects p ON p.id = vk.project_id
+  WHERE p.name = ${sql(projectName)} AND vk.name IN (${names || "NULL"});`,
+  ].join("\n");
+}
