@@ -138,6 +138,15 @@ export default defineConfig(
       eqeqeq: ["error", "smart"],
       "no-var": "error",
       "prefer-const": "error",
+      // `import { z }` binds zod's whole namespace object (locales, JSON-schema tooling) into the
+      // Worker bundle: 490 KB instead of 140 KB. `import * as z` lets esbuild keep only what is used.
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "ImportDeclaration[source.value='zod'] > ImportSpecifier[imported.name='z']",
+          message: 'Use `import * as z from "zod"` so the bundle tree-shakes.',
+        },
+      ],
     },
   },
 

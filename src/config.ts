@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * The Worker's configuration: every var and secret the gateway reads, validated once per env object.

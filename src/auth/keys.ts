@@ -59,7 +59,8 @@ export function extractKey(headers: Headers): KeyExtraction {
     if (raw === null) continue;
     let value = raw;
     if (name === "authorization") {
-      if (!raw.startsWith("Bearer ")) {
+      // The scheme is case-insensitive (RFC 9110 §11.1); the key after it is not.
+      if (!/^bearer /i.test(raw)) {
         return { kind: "malformed", header: name, reason: "the Authorization header must be `Bearer <key>`" };
       }
       value = raw.slice("Bearer ".length);

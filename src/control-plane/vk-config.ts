@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** Virtual key config, contract §5: snake_case, unknown keys rejected, defaults filled in. */
 

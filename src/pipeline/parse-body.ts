@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { GatewayError } from "../errors";
 import type { ChatBody } from "../providers/types";
 

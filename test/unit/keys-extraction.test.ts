@@ -86,6 +86,11 @@ describe("malformed, never trimmed", () => {
     expect(malformedReason({ authorization: `Bearer ${SECRET.slice(0, 17)}` })).not.toMatch(/display prefix/);
   });
 
+  it("accepts the Bearer scheme in any case", () => {
+    expect(extractKey(headers({ authorization: `bearer ${SECRET}` }))).toMatchObject({ kind: "ok", secret: SECRET });
+    expect(extractKey(headers({ authorization: `BEARER ${SECRET}` }))).toMatchObject({ kind: "ok", secret: SECRET });
+  });
+
   it("rejects Basic auth and a bare key in Authorization, asking for Bearer", () => {
     expect(malformedReason({ authorization: `Basic ${btoa(`user:${SECRET}`)}` })).toMatch(/Bearer <key>/);
     expect(malformedReason({ authorization: SECRET })).toMatch(/Bearer <key>/);
