@@ -6,8 +6,9 @@
 //   2. applies the local D1 migrations and seeds (idempotently) a `development` project, the `mock`
 //      provider binding, an `openai` binding when OPENAI_API_KEY is set, and one development key
 //      whose secret is kept in .faregate-dev.json, so every run prints the same working key;
-//   3. prints the key and example calls, then runs `wrangler dev` in the foreground, forwarding
-//      SIGINT/SIGTERM/SIGHUP to it and exiting with its status.
+//   3. runs `wrangler dev` in the foreground, forwarding SIGINT/SIGTERM/SIGHUP to it and exiting with
+//      its status; once it answers, runs the cron handler once (so auth bundles an earlier run left
+//      in local KV follow what this run seeded), then prints the key and example calls.
 //
 // Environment:
 //   PORT                port to serve on (default 8787).
@@ -93,8 +94,33 @@ function printBanner({ port, secret, s, devVars, withOpenAI }) {
   console.log(lines.join("\n"));
 }
 
-/** Runs `wrangler dev` in the foreground until it exits; resolves with the exit code to use. */
-async function serve(s) {
+/**
+ * Runs the gateway's cron handler once, as soon as `wrangler dev` answers: local KV may still hold
+ * auth bundles an earlier run cached from the previous seed, and the refresh republishes every key
+ * whose D1 rows this run's seed changed. Resolves false when the server exits or never answers.
+ */
+async function refreshBundlesOnceUp(port, child) {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
+    try {
+      const res = await fetch(`http://localhost:${port}/cdn-cgi/local/scheduled?cron=*+*+*+*+*`, {
+        signal: AbortSignal.timeout(10_000),
+      });
+      await res.body?.cancel();
+      if (res.ok) return true;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return false;
+}
+
+/**
+ * Runs `wrangler dev` in the foreground until it exits; resolves with the exit code to use.
+ * `onReady` runs once the seeded state is live (bundles refreshed), before any request is expected.
+ */
+async function serve(s, onReady) {
   const secretArgs = s.openaiKey ? await wranglerVarArgs({ OPENAI_API_KEY: s.openaiKey }) : null;
   const args = [
     "dev",
@@ -112,6 +138,14 @@ async function serve(s) {
   const forward = (signal) => child.kill(signal);
   const signals = ["SIGINT", "SIGTERM", "SIGHUP"];
   for (const signal of signals) process.on(signal, forward);
+  void refreshBundlesOnceUp(s.port, child).then((refreshed) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    if (!refreshed)
+      console.warn(
+        "faregate: could not run the bundle refresh; keys changed by this seed may serve their old config for up to 5 minutes.",
+      );
+    onReady();
+  });
   const code = await new Promise((resolve) => {
     child.on("error", (err) => {
       console.error(`faregate: could not run wrangler: ${err.message}`);
@@ -143,8 +177,9 @@ async function main() {
     providers: seed.providers,
     keys: [{ name: key.name, config: seed.config, secret: key.secret }],
   });
-  printBanner({ port: s.port, secret: seeded.keys[0].secret, s, devVars, withOpenAI });
-  process.exitCode = await serve(s);
+  process.exitCode = await serve(s, () =>
+    printBanner({ port: s.port, secret: seeded.keys[0].secret, s, devVars, withOpenAI }),
+  );
 }
 
 main().catch((err) => {

@@ -14,6 +14,7 @@ export const ERROR_STATUS = {
   invalid_request_error: 400,
   not_found: 404,
   method_not_allowed: 405,
+  conflict: 409,
   payload_too_large: 413,
   provider_error: 502,
   upstream_timeout: 504,
@@ -46,6 +47,15 @@ export class GatewayError extends Error {
   get status(): number {
     return ERROR_STATUS[this.type];
   }
+}
+
+/** The 404 of a path the gateway does not serve (also what the admin API answers when it is disabled). */
+export function routeNotFound(method: string, path: string): GatewayError {
+  return new GatewayError(
+    "not_found",
+    "route_not_found",
+    `No route ${method} ${path}. See the API list in the README (contract §2).`,
+  );
 }
 
 /** Which envelope a route speaks: OpenAI-shaped routes, or Anthropic's `/v1/messages`. */

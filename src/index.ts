@@ -1,21 +1,40 @@
 import { app } from "./app";
-import { createLogger } from "./lib/log";
+import { loadConfig } from "./config";
+import { refreshBundles } from "./control-plane/refresh";
+import { createLogger, type Logger } from "./lib/log";
 import { checkReadiness } from "./ops/readiness";
 
 export { KeyLimiter } from "../durable-objects/key-limiter";
 
+/** Logs the readiness checks (`cron_readiness`), so a broken store shows even when no traffic arrives. */
+async function logReadiness(env: Env, log: Logger): Promise<void> {
+  const readiness = await checkReadiness(env);
+  const fields = Object.fromEntries(Object.entries(readiness.checks).map(([name, ch]) => [name, ch.status]));
+  if (readiness.status === "ok") log.info("cron_readiness", { status: readiness.status, ...fields });
+  else log.warn("cron_readiness", { status: readiness.status, ...fields, detail: JSON.stringify(readiness.checks) });
+}
+
+/** Republishes the bundles that changed in D1 since the last run (`cron_bundle_refresh`). */
+async function refresh(env: Env, log: Logger): Promise<void> {
+  const loaded = loadConfig(env);
+  if (!loaded.ok) {
+    log.error("cron_bundle_refresh_skipped", { reason: "invalid_configuration", errors: loaded.errors.join("; ") });
+    return;
+  }
+  const started = Date.now();
+  try {
+    const result = await refreshBundles(env, loaded.config, log, started);
+    log.info("cron_bundle_refresh", { ...result, duration_ms: Date.now() - started });
+  } catch (err) {
+    log.error("cron_bundle_refresh_failed", { error: err instanceof Error ? err.message : String(err) });
+  }
+}
+
 export default {
   fetch: app.fetch,
-  /**
-   * The cron trigger. Today it runs the readiness checks and logs them (`cron_readiness`), so a
-   * broken store shows in the logs even when no traffic arrives; the control-plane work (bundle
-   * refresh into KV) joins it with its issue.
-   */
+  /** The cron trigger (every minute): readiness heartbeat, then the bundle refresh into KV. */
   async scheduled(controller, env) {
-    const readiness = await checkReadiness(env);
     const log = createLogger({ cron: controller.cron });
-    const fields = Object.fromEntries(Object.entries(readiness.checks).map(([name, ch]) => [name, ch.status]));
-    if (readiness.status === "ok") log.info("cron_readiness", { status: readiness.status, ...fields });
-    else log.warn("cron_readiness", { status: readiness.status, ...fields, detail: JSON.stringify(readiness.checks) });
+    await Promise.all([logReadiness(env, log), refresh(env, log)]);
   },
 } satisfies ExportedHandler<Env>;

@@ -1,3 +1,4 @@
+import { RE2JS } from "re2js";
 import * as z from "zod";
 
 /** Virtual key config, contract §5: snake_case, unknown keys rejected, defaults filled in. */
@@ -37,4 +38,55 @@ export type VkConfig = z.infer<typeof vkConfigSchema>;
 
 export function parseVkConfig(json: unknown): VkConfig {
   return vkConfigSchema.parse(json);
+}
+
+export const POLICY_DIMENSIONS = ["models", "tools", "mcp", "urls"] as const;
+export type PolicyDimension = (typeof POLICY_DIMENSIONS)[number];
+
+/** One dimension's patterns compiled with RE2 (linear-time matching); `allow: null` means no allowlist. */
+export interface CompiledDimension {
+  allow: RE2JS[] | null;
+  deny: RE2JS[];
+}
+
+export type CompiledPolicyRules = Record<PolicyDimension, CompiledDimension>;
+
+/** The first pattern that does not compile, located precisely enough to name it in an error or log. */
+export interface PolicyCompileFailure {
+  dimension: PolicyDimension;
+  list: "allow" | "deny";
+  index: number;
+  pattern: string;
+  error: string;
+}
+
+export type PolicyCompileResult =
+  { ok: true; rules: CompiledPolicyRules } | { ok: false; failure: PolicyCompileFailure };
+
+/**
+ * Compiles every `policy_rules` pattern with RE2 syntax: at write time (a failure is a 400) and at
+ * request time (a failure fails closed). Dimensions and lists are visited in a fixed order, so the
+ * failure reported is always the first in the config as written.
+ */
+export function compilePolicyRules(config: Pick<VkConfig, "policy_rules">): PolicyCompileResult {
+  const rules = {} as CompiledPolicyRules;
+  for (const dimension of POLICY_DIMENSIONS) {
+    const source = config.policy_rules[dimension];
+    const compiled: CompiledDimension = { allow: source.allow === null ? null : [], deny: [] };
+    for (const list of ["allow", "deny"] as const) {
+      const patterns = source[list] ?? [];
+      for (const [index, pattern] of patterns.entries()) {
+        try {
+          compiled[list]?.push(RE2JS.compile(pattern));
+        } catch (err) {
+          return {
+            ok: false,
+            failure: { dimension, list, index, pattern, error: err instanceof Error ? err.message : String(err) },
+          };
+        }
+      }
+    }
+    rules[dimension] = compiled;
+  }
+  return { ok: true, rules };
 }

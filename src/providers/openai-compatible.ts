@@ -17,8 +17,9 @@ export const OPENAI_SHAPED: Record<string, { baseUrl: string | null; keyRequired
   "openai-compatible": { baseUrl: null, keyRequired: false },
 };
 
-/** The binding's API key, read from the Worker secret it names. */
+/** The binding's API key: the one stored (encrypted) with the binding, else the Worker secret it names. */
 export function bindingApiKey(binding: ProviderBinding, env: Env): string | null {
+  if (binding.apiKey) return binding.apiKey;
   if (!binding.apiKeySecret) return null;
   const value: unknown = (env as unknown as Record<string, unknown>)[binding.apiKeySecret];
   return typeof value === "string" && value !== "" ? value : null;
@@ -36,10 +37,15 @@ export const openAICompatible: ProviderFamily = {
     const key = bindingApiKey(binding, ctx.env);
     if (!key && OPENAI_SHAPED[binding.type]?.keyRequired) {
       throw new BindingMisconfigured(
-        `binding ${binding.name} has no API key: set the Worker secret ${binding.apiKeySecret ?? "(api_key_secret is unset)"}`,
+        binding.apiKeySecret
+          ? `binding ${binding.name} has no API key: set the Worker secret ${binding.apiKeySecret}`
+          : `binding ${binding.name} has no API key: give it api_key or api_key_secret with PATCH /admin/v1/providers/${binding.name}`,
       );
     }
-    const headers: Record<string, string> = { "content-type": "application/json", accept: body.stream ? "text/event-stream" : "application/json" };
+    const headers: Record<string, string> = {
+      "content-type": "application/json",
+      accept: body.stream ? "text/event-stream" : "application/json",
+    };
     if (key) headers.authorization = `Bearer ${key}`;
     return fetch(endpoint(binding, "/chat/completions"), {
       method: "POST",

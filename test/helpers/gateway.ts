@@ -32,12 +32,12 @@ export function postChat(
 }
 
 /**
- * Runs the Hono app directly against a modified env (bad configuration, a small body cap). Returns
- * the response and a function that waits for the request's `waitUntil` work.
+ * Runs the Hono app directly against a modified env (bad configuration, a small body cap, a D1 that
+ * fails). Returns the response and a function that waits for the request's `waitUntil` work.
  */
 export async function fetchWithEnv(
   request: Request,
-  overrides: Record<string, string | undefined>,
+  overrides: Partial<Record<keyof Env, unknown>> & Record<string, unknown>,
 ): Promise<{ response: Response; settled: () => Promise<void> }> {
   const ctx = createExecutionContext();
   const response = await app.fetch(request, { ...env, ...overrides }, ctx);

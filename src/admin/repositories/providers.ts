@@ -1,0 +1,168 @@
+import * as z from "zod";
+import { SQL_KEY_CONFIG_JSON } from "../../control-plane/bundles";
+import { isoString } from "../schemas/common";
+
+/**
+ * Provider bindings in D1 (table providers) and their API view. The API view never carries the key
+ * or its ciphertext: only whether a key is stored (`has_api_key`).
+ */
+
+const providerRow = z.object({
+  id: z.string(),
+  name: z.string(),
+  type: z.string(),
+  base_url: z.string().nullable(),
+  api_key_secret: z.string().nullable(),
+  api_key_ciphertext: z.string().nullable(),
+  models: z.string().transform((text) => z.array(z.string()).parse(JSON.parse(text))),
+  prices: z.string().transform((text) => z.record(z.string(), z.unknown()).parse(JSON.parse(text))),
+  settings: z.string().transform((text) => z.record(z.string(), z.unknown()).parse(JSON.parse(text))),
+  revision: z.number(),
+  created_at: z.number(),
+  updated_at: z.number(),
+});
+export type ProviderRow = z.output<typeof providerRow>;
+
+export interface Provider {
+  id: string;
+  name: string;
+  type: string;
+  base_url: string | null;
+  api_key_secret: string | null;
+  has_api_key: boolean;
+  models: string[];
+  prices: Record<string, unknown>;
+  settings: Record<string, unknown>;
+  revision: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export function providerView(row: ProviderRow): Provider {
+  return {
+    id: row.id,
+    name: row.name,
+    type: row.type,
+    base_url: row.base_url,
+    api_key_secret: row.api_key_secret,
+    has_api_key: row.api_key_ciphertext !== null,
+    models: row.models,
+    prices: row.prices,
+    settings: row.settings,
+    revision: row.revision,
+    created_at: isoString(row.created_at),
+    updated_at: isoString(row.updated_at),
+  };
+}
+
+const COLUMNS =
+  "id, name, type, base_url, api_key_secret, api_key_ciphertext, models, prices, settings, revision, created_at, updated_at";
+
+/** By id (`prv_…`) or by name: names cannot look like ids, so one lookup serves both. */
+export async function findProvider(db: D1Database, idOrName: string): Promise<ProviderRow | null> {
+  const row = await db.prepare(`SELECT ${COLUMNS} FROM providers WHERE id = ?1 OR name = ?1`).bind(idOrName).first();
+  return row ? providerRow.parse(row) : null;
+}
+
+export async function listProviders(db: D1Database, limit: number): Promise<ProviderRow[]> {
+  const { results } = await db
+    .prepare(`SELECT ${COLUMNS} FROM providers ORDER BY created_at DESC, rowid DESC LIMIT ?`)
+    .bind(limit)
+    .all();
+  return results.map((r) => providerRow.parse(r));
+}
+
+/** Which of `names` have no provider binding. */
+export async function missingProviderNames(db: D1Database, names: readonly string[]): Promise<string[]> {
+  if (names.length === 0) return [];
+  const { results } = await db
+    .prepare("SELECT name FROM providers WHERE name IN (SELECT value FROM json_each(?))")
+    .bind(JSON.stringify(names))
+    .all<{ name: string }>();
+  const found = new Set(results.map((r) => r.name));
+  return names.filter((n) => !found.has(n));
+}
+
+/** What the admin API writes: a row minus the bookkeeping columns. */
+export interface ProviderFields {
+  type: string;
+  base_url: string | null;
+  api_key_secret: string | null;
+  api_key_ciphertext: string | null;
+  models: string[];
+  prices: Record<string, unknown>;
+  settings: Record<string, unknown>;
+}
+
+export function insertProvider(
+  db: D1Database,
+  id: string,
+  name: string,
+  fields: ProviderFields,
+  now: number,
+): D1PreparedStatement {
+  return db
+    .prepare(`INSERT INTO providers (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`)
+    .bind(
+      id,
+      name,
+      fields.type,
+      fields.base_url,
+      fields.api_key_secret,
+      fields.api_key_ciphertext,
+      JSON.stringify(fields.models),
+      JSON.stringify(fields.prices),
+      JSON.stringify(fields.settings),
+      now,
+      now,
+    );
+}
+
+/** Replaces the fields if the row is still at `revision` (optimistic concurrency). */
+export function updateProvider(
+  db: D1Database,
+  id: string,
+  revision: number,
+  fields: ProviderFields,
+  now: number,
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE providers SET type = ?, base_url = ?, api_key_secret = ?, api_key_ciphertext = ?, models = ?, prices = ?,
+              settings = ?, revision = revision + 1, updated_at = ?
+        WHERE id = ? AND revision = ?`,
+    )
+    .bind(
+      fields.type,
+      fields.base_url,
+      fields.api_key_secret,
+      fields.api_key_ciphertext,
+      JSON.stringify(fields.models),
+      JSON.stringify(fields.prices),
+      JSON.stringify(fields.settings),
+      now,
+      id,
+      revision,
+    );
+}
+
+/** On `virtual_keys vk`: not revoked, and the chain names the provider (a row whose config is not JSON names none). */
+const KEY_USES_PROVIDER = `vk.status != 'revoked' AND EXISTS (SELECT 1 FROM json_each(${SQL_KEY_CONFIG_JSON}, '$.providers') WHERE value = ?)`;
+
+/** Up to `limit` ids of keys that are not revoked and whose chain names this provider. */
+export async function keysUsingProvider(db: D1Database, name: string, limit = 20): Promise<string[]> {
+  const { results } = await db
+    .prepare(`SELECT vk.id FROM virtual_keys vk WHERE ${KEY_USES_PROVIDER} ORDER BY vk.created_at LIMIT ?`)
+    .bind(name, limit)
+    .all<{ id: string }>();
+  return results.map((r) => r.id);
+}
+
+/** Deletes the binding unless a key that is not revoked still names it (then it changes nothing). */
+export function deleteUnusedProvider(db: D1Database, id: string, name: string): D1PreparedStatement {
+  return db
+    .prepare(
+      `DELETE FROM providers WHERE id = ? AND NOT EXISTS (SELECT 1 FROM virtual_keys vk WHERE ${KEY_USES_PROVIDER})`,
+    )
+    .bind(id, name);
+}
