@@ -394,6 +394,115 @@ const virtualKeys = {
   },
 };
 
+// ── budgets ───────────────────────────────────────────────────────────────────────────────────────
+
+const BUDGET_SCOPES = ["project", "virtual_key", "principal"];
+const BUDGET_WINDOWS = ["hour", "day", "week", "month", "total"];
+const ON_BREACH = ["block", "warn"];
+
+const budgetTerms = {
+  "limit-usd": {
+    type: "string",
+    value: "USD",
+    help: 'the limit in dollars, a decimal with at most 6 places, e.g. 100 or "12.50" (--limit is list paging)',
+  },
+  "on-breach": {
+    type: "string",
+    value: "block|warn",
+    help: "block: refuse requests (402) once spent; warn: let them pass with X-LangWatch-Budget-Warning",
+  },
+};
+
+/** @type {Resource} */
+const budgets = {
+  summary: "spending limits per project, virtual key or principal, with their live spend",
+  noun: "budget",
+  columns: [
+    "id",
+    "scope",
+    "scope_id",
+    "window",
+    "limit_usd",
+    "spent_usd",
+    "reserved_usd",
+    "on_breach",
+    "resets_at",
+  ].map(field),
+  commands: {
+    list: {
+      summary: "List budgets with their spend in the current period, newest first.",
+      options: {
+        scope: { type: "string", value: "SCOPE", help: "only this scope: project, virtual_key or principal" },
+        "scope-id": { type: "string", value: "ID", help: "only the budgets of this project, key or principal" },
+        limit: LIMIT,
+      },
+      request: ({ values }) => ({
+        method: "GET",
+        path: "/budgets",
+        query: {
+          scope: oneOf(values, "scope", BUDGET_SCOPES),
+          scope_id: values["scope-id"],
+          limit: values.limit,
+        },
+      }),
+      output: "list",
+    },
+    get: {
+      summary: "Show one budget with its spend, reservations in flight and reset time.",
+      args: ["id"],
+      request: ({ args }) => ({ method: "GET", path: `/budgets/${enc(args.id)}` }),
+      output: "record",
+    },
+    create: {
+      summary: "Create a budget. Windows are calendar periods in UTC (weeks start Monday); total never resets.",
+      options: {
+        scope: { type: "string", value: "SCOPE", help: "project, virtual_key or principal", required: true },
+        "scope-id": {
+          type: "string",
+          value: "ID",
+          help: "the project id (prj_…), key id (vk_…) or principal id the budget applies to",
+          required: true,
+        },
+        window: { type: "string", value: "WINDOW", help: "hour, day, week, month or total", required: true },
+        "limit-usd": { ...budgetTerms["limit-usd"], required: true },
+        "on-breach": { ...budgetTerms["on-breach"], help: `${budgetTerms["on-breach"].help} (default block)` },
+      },
+      request: ({ values }) => ({
+        method: "POST",
+        path: "/budgets",
+        body: given({
+          scope: oneOf(values, "scope", BUDGET_SCOPES),
+          scope_id: values["scope-id"],
+          window: oneOf(values, "window", BUDGET_WINDOWS),
+          limit_usd: values["limit-usd"],
+          on_breach: oneOf(values, "on-breach", ON_BREACH),
+        }),
+      }),
+      output: "record",
+    },
+    update: {
+      summary: "Change a budget's limit or on_breach; the change applies from each key's next request.",
+      args: ["id"],
+      options: budgetTerms,
+      request: ({ args, values }) => ({
+        method: "PATCH",
+        path: `/budgets/${enc(args.id)}`,
+        body: updateBody(
+          { limit_usd: values["limit-usd"], on_breach: oneOf(values, "on-breach", ON_BREACH) },
+          Object.keys(budgetTerms),
+        ),
+      }),
+      output: "record",
+    },
+    delete: {
+      summary: "Delete a budget; the keys it applied to stop counting against it.",
+      args: ["id"],
+      request: ({ args }) => ({ method: "DELETE", path: `/budgets/${enc(args.id)}` }),
+      output: "deleted",
+    },
+  },
+};
+
 // ── audit ─────────────────────────────────────────────────────────────────────────────────────────
 
 /** @type {Resource} */
@@ -405,7 +514,7 @@ const audit = {
     list: {
       summary: "List audit entries, newest first.",
       options: {
-        target: { type: "string", value: "ID", help: "only the entries about this project, provider or key" },
+        target: { type: "string", value: "ID", help: "only the entries about this project, provider, key or budget" },
         limit: LIMIT,
       },
       request: ({ values }) => ({
@@ -419,4 +528,4 @@ const audit = {
 };
 
 /** @type {Readonly<Record<string, Resource>>} */
-export const RESOURCES = Object.freeze({ projects, providers, "virtual-keys": virtualKeys, audit });
+export const RESOURCES = Object.freeze({ projects, providers, "virtual-keys": virtualKeys, budgets, audit });

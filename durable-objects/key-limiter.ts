@@ -1,33 +1,204 @@
 import { DurableObject } from "cloudflare:workers";
+import { AlarmClock } from "./alarm-clock";
+import {
+  BUDGET_BOOK_SCHEMA,
+  budgetStatus,
+  firstBlockingBudget,
+  knownBudgets,
+  rememberDefinitions,
+  releaseLine,
+  reserveCharges,
+  settleLine,
+} from "./budget-book";
+import { drainOutbox, enqueueRecord, nextDrainAt, OUTBOX_SCHEMA, outboxState } from "./outbox";
+import {
+  adjustBucket,
+  checkRates,
+  countRequest,
+  pruneBuckets,
+  RATE_BUCKETS_SCHEMA,
+  rememberLimits,
+  windowStates,
+} from "./rate-buckets";
+import {
+  createReservation,
+  deleteReservation,
+  findReservation,
+  heldReservations,
+  nextSweepAt,
+  RESERVATION_TTL_MS,
+  RESERVATIONS_SCHEMA,
+} from "./reservations";
+import { migrateSchema, type SchemaMigrations } from "./schema";
+import { sweepExpired } from "./sweep";
+import type {
+  AdmitResult,
+  BudgetQuery,
+  BudgetStatus,
+  KeyAdmitRequest,
+  KeySettleRequest,
+  KeyState,
+  UsageRecord,
+} from "./types";
+import { checkKeyAdmit, checkKeySettle, checkRequestId, checkUsageRecord } from "./validate";
 
 /**
- * One instance per virtual key (named by the key's id): the only place that can count that key's
- * requests, tokens and spend exactly under concurrency. Counting arrives with the limits issue; the
- * storage schema is versioned and migrated in the constructor, before any call is served.
+ * One instance per virtual key (`idFromName(vkId)`): the only place that counts that key's requests,
+ * tokens and key-scoped spend exactly under concurrency. It holds the key's rate windows (rpm, rpd,
+ * tpm), its `virtual_key` budgets and its usage outbox, all in the object's SQLite, written through.
+ *
+ * Every RPC method is synchronous: it reads and writes the counters without awaiting anything, so
+ * the runtime runs it to completion before the next call starts, and each runs in one storage
+ * transaction (all or nothing). A request is checked against every limit and budget before any of
+ * them is charged, so a refusal in one dimension consumes nothing in the others.
  */
 
-const SCHEMA_VERSION = 1;
+/** Version 1: `schema_meta` only (readiness probe). Version 2: counters, reservations and outbox. */
+const MIGRATIONS: SchemaMigrations = [
+  [],
+  [...RATE_BUCKETS_SCHEMA, ...BUDGET_BOOK_SCHEMA, ...RESERVATIONS_SCHEMA, ...OUTBOX_SCHEMA],
+];
 
 export class KeyLimiter extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  private readonly alarmClock: AlarmClock;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    void ctx.blockConcurrencyWhile(async () => this.migrate());
-  }
-
-  private migrate(): void {
-    this.sql.exec("CREATE TABLE IF NOT EXISTS schema_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)");
-    const row = this.sql.exec<{ value: number }>("SELECT value FROM schema_meta WHERE key = 'version'").toArray()[0];
-    if ((row?.value ?? 0) < SCHEMA_VERSION) {
-      this.sql.exec("INSERT OR REPLACE INTO schema_meta (key, value) VALUES ('version', ?)", SCHEMA_VERSION);
-    }
+    this.alarmClock = new AlarmClock(ctx.storage);
+    void ctx.blockConcurrencyWhile(async () => {
+      migrateSchema(ctx.storage, MIGRATIONS);
+      await this.alarmClock.load();
+    });
   }
 
   /** Readiness: the object answers and its storage is at the expected schema version. */
   ping(): { ok: true; schemaVersion: number } {
     const row = this.sql.exec<{ value: number }>("SELECT value FROM schema_meta WHERE key = 'version'").one();
     return { ok: true, schemaVersion: row.value };
+  }
+
+  /**
+   * Checks the rate limits (rpm, rpd, tpm with `tokens`), then the blocking budgets; if all pass,
+   * counts the request in every window and reserves `reserveMicros` in every budget. Admitting a
+   * request id that already holds a reservation changes nothing (a retried call is not counted twice).
+   */
+  admit(req: KeyAdmitRequest): AdmitResult {
+    checkKeyAdmit(req);
+    const now = Date.now();
+    const result = this.ctx.storage.transactionSync((): AdmitResult => {
+      if (findReservation(this.sql, req.requestId) !== null)
+        return { ok: true, budgets: this.statuses(req.budgets, now) };
+      pruneBuckets(this.sql, now);
+      rememberLimits(this.sql, req.limits);
+      rememberDefinitions(this.sql, req.budgets);
+      const rate = checkRates(this.sql, now, req.limits, req.tokens);
+      if (rate !== null) {
+        const { dimension, retryAfterSeconds, limit, exceedsLimit } = rate;
+        return {
+          ok: false,
+          kind: "rate",
+          dimension,
+          retryAfterSeconds,
+          limit,
+          ...(exceedsLimit ? { exceedsLimit: true as const } : {}),
+        };
+      }
+      const blocking = firstBlockingBudget(this.sql, req.budgets, now);
+      if (blocking !== null) return { ok: false, kind: "budget", budget: blocking };
+      const buckets = countRequest(this.sql, now, req.tokens);
+      const lines = reserveCharges(this.sql, req.budgets, now);
+      createReservation(this.sql, { requestId: req.requestId, at: now, tokens: req.tokens, buckets, lines });
+      return { ok: true, budgets: this.statuses(req.budgets, now) };
+    });
+    if (result.ok) this.alarmClock.ensureBy(now + RESERVATION_TTL_MS);
+    return result;
+  }
+
+  /**
+   * Replaces the reservation by the actual usage: the tpm bucket of the admission second moves by
+   * (actual − estimated) tokens while it is still in the window, each budget's reservation becomes
+   * `costMicros` of spend. `record` joins the outbox. Settling an unknown or already settled request
+   * changes no counter (the record is still queued; the ledger ignores a request id it already has).
+   */
+  settle(req: KeySettleRequest): void {
+    checkKeySettle(req);
+    const now = Date.now();
+    this.ctx.storage.transactionSync(() => {
+      const reservation = findReservation(this.sql, req.requestId);
+      if (reservation !== null) {
+        if (!reservation.expired && reservation.buckets !== null) {
+          adjustBucket(this.sql, now, "tpm", reservation.buckets.tpm, req.tokens - reservation.tokens);
+        }
+        for (const line of reservation.lines) settleLine(this.sql, line, req.costMicros, !reservation.expired);
+        deleteReservation(this.sql, req.requestId);
+      }
+      if (req.record !== null) enqueueRecord(this.sql, req.record, now);
+    });
+    this.scheduleAlarm();
+  }
+
+  /** Undoes everything `admit` did for this request (it was never dispatched). Unknown ids: no-op. */
+  release(requestId: string): void {
+    checkRequestId(requestId);
+    const now = Date.now();
+    this.ctx.storage.transactionSync(() => {
+      const reservation = findReservation(this.sql, requestId);
+      if (reservation === null) return;
+      if (!reservation.expired) {
+        if (reservation.buckets !== null) {
+          adjustBucket(this.sql, now, "rpm", reservation.buckets.rpm, -1);
+          adjustBucket(this.sql, now, "rpd", reservation.buckets.rpd, -1);
+          adjustBucket(this.sql, now, "tpm", reservation.buckets.tpm, -reservation.tokens);
+        }
+        for (const line of reservation.lines) releaseLine(this.sql, line);
+      }
+      deleteReservation(this.sql, requestId);
+    });
+  }
+
+  /** Queues a ledger row for a request that was not admitted here (a key without limits or budgets). */
+  record(rec: UsageRecord): void {
+    checkUsageRecord(rec);
+    enqueueRecord(this.sql, rec, Date.now());
+    this.scheduleAlarm();
+  }
+
+  /**
+   * The live windows, held reservations, budgets and outbox. `budgets` (as the bundle or D1 now
+   * describes them) chooses which budgets to report and with which limits; without it, the budgets
+   * this object has been charged for, as last described.
+   */
+  getState(budgets?: BudgetQuery[]): KeyState {
+    const now = Date.now();
+    return {
+      windows: windowStates(this.sql, now),
+      reservations: heldReservations(this.sql),
+      budgets: this.statuses(budgets ?? knownBudgets(this.sql), now),
+      outbox: outboxState(this.sql),
+    };
+  }
+
+  /**
+   * Expires stale reservations (their rate counts stay: the request was admitted and most likely
+   * sent; their budget reservation is given back), deletes buckets that left their window, drains
+   * the outbox to D1, and schedules itself again while there is work.
+   */
+  override async alarm(): Promise<void> {
+    this.alarmClock.fired();
+    const now = Date.now();
+    sweepExpired(this.ctx.storage, now);
+    pruneBuckets(this.sql, now);
+    await drainOutbox(this.sql, this.env.DB);
+    this.scheduleAlarm();
+  }
+
+  private scheduleAlarm(): void {
+    this.alarmClock.ensureByEarliest([nextSweepAt(this.sql), nextDrainAt(this.sql)]);
+  }
+
+  private statuses(budgets: readonly BudgetQuery[], now: number): BudgetStatus[] {
+    return budgets.map((budget) => budgetStatus(this.sql, budget, now));
   }
 }

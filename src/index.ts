@@ -4,6 +4,7 @@ import { refreshBundles } from "./control-plane/refresh";
 import { createLogger, type Logger } from "./lib/log";
 import { checkReadiness } from "./ops/readiness";
 
+export { BudgetCounter } from "../durable-objects/budget-counter";
 export { KeyLimiter } from "../durable-objects/key-limiter";
 
 /** Logs the readiness checks (`cron_readiness`), so a broken store shows even when no traffic arrives. */

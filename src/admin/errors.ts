@@ -10,12 +10,13 @@ export function invalidJson(message: string): GatewayError {
   return new GatewayError("invalid_request_error", "invalid_json", message);
 }
 
-export type ResourceKind = "project" | "provider" | "virtual_key";
+export type ResourceKind = "project" | "provider" | "virtual_key" | "budget";
 
 const LIST_PATH: Record<ResourceKind, string> = {
   project: "/admin/v1/projects",
   provider: "/admin/v1/providers",
   virtual_key: "/admin/v1/virtual-keys",
+  budget: "/admin/v1/budgets",
 };
 
 export function notFound(kind: ResourceKind, id: string): GatewayError {

@@ -15,6 +15,7 @@ export async function publishAfterWrite(c: AdminContext, scope: PublishScope): P
       vk_ids: scope.vkIds?.join(","),
       provider_names: scope.providerNames?.join(","),
       project_ids: scope.projectIds?.join(","),
+      principal_ids: scope.principalIds?.join(","),
     });
   }
 }

@@ -15,6 +15,14 @@ import { vkConfigSchema } from "./vk-config";
 /** How long a built bundle is trusted before the hot path asks D1 again (its soft expiry). */
 export const BUNDLE_SOFT_TTL_MS = 5 * 60_000;
 
+/** A binding's price override for one model, as stored: decimal strings of USD per million tokens. */
+const priceOverrideSchema = z.object({
+  input_per_mtok: z.string(),
+  output_per_mtok: z.string(),
+  cache_read_per_mtok: z.string().optional(),
+  cache_write_per_mtok: z.string().optional(),
+});
+
 const providerBindingSchema = z.object({
   id: z.string(),
   name: z.string(),
@@ -25,7 +33,24 @@ const providerBindingSchema = z.object({
   /** The key itself, decrypted from D1's `api_key_ciphertext` when the bundle was built. */
   apiKey: z.string().nullable(),
   models: z.array(z.string()),
+  /** Price overrides by model (src/pricing reads them before the catalogue). */
+  prices: z.record(z.string(), priceOverrideSchema),
   settings: z.record(z.string(), z.unknown()),
+});
+
+export const BUDGET_SCOPES = ["project", "virtual_key", "principal"] as const;
+export const BUDGET_WINDOWS = ["hour", "day", "week", "month", "total"] as const;
+export const BUDGET_ON_BREACH = ["block", "warn"] as const;
+
+/** A budget that applies to the key (contract §6); its counters live in the Durable Objects. */
+const budgetRefSchema = z.object({
+  id: z.string(),
+  scope: z.enum(BUDGET_SCOPES),
+  /** The key's id, its project's id, or its principal id, by scope. */
+  scopeId: z.string(),
+  window: z.enum(BUDGET_WINDOWS),
+  limitMicros: z.number().int().positive(),
+  onBreach: z.enum(BUDGET_ON_BREACH),
 });
 
 export const keyBundleSchema = z.object({
@@ -42,7 +67,15 @@ export const keyBundleSchema = z.object({
   config: vkConfigSchema,
   /** The fallback chain, in the order of `config.providers`; names that no longer exist are left out. */
   providers: z.array(providerBindingSchema),
-  /** Changes whenever the key, its project or a provider in its chain changes: `<vk>.<project>.<p1>,<p2>`. */
+  /**
+   * Every budget that applies to the key: scope virtual_key with the key's id, project with its
+   * project's id, principal with its principal id. Ordered by scope, window, id.
+   */
+  budgets: z.array(budgetRefSchema),
+  /**
+   * Changes whenever the key, its project, a provider in its chain or one of its budgets changes:
+   * `<vk>.<project>.<p1>,<p2>.<b1>,<b2>` (revisions).
+   */
   revision: z.string(),
   builtAt: z.number(),
   /** builtAt + BUNDLE_SOFT_TTL_MS: past it, the hot path refreshes from D1 (stale-while-error caps from here). */
@@ -53,6 +86,7 @@ export const keyBundleSchema = z.object({
 
 export type KeyBundle = z.infer<typeof keyBundleSchema>;
 export type ProviderBinding = z.infer<typeof providerBindingSchema>;
+export type BudgetRef = z.infer<typeof budgetRefSchema>;
 
 /** D1 could not be read (transport or SQL failure): a reason to serve stale, never to reject a key. */
 export class ControlPlaneUnavailable extends Error {
@@ -103,11 +137,13 @@ const providerRow = z.object({
   api_key_secret: z.string().nullable(),
   api_key_ciphertext: z.string().nullable(),
   models: z.string(),
+  prices: z.string(),
   settings: z.string(),
   revision: z.number(),
 });
 
 const stringArray = z.array(z.string());
+const priceOverrides = z.record(z.string(), priceOverrideSchema);
 const jsonObject = z.record(z.string(), z.unknown());
 
 /**
@@ -178,12 +214,13 @@ async function toProvider(raw: unknown, jwtSecret: string, vkId: string): Promis
   const row = parsed.success ? parsed.data : null;
   const models = row ? stringArray.safeParse(parseJson(row.models)) : null;
   const settings = row ? jsonObject.safeParse(parseJson(row.settings)) : null;
-  if (!row || !models?.success || !settings?.success) {
+  const prices = row ? priceOverrides.safeParse(parseJson(row.prices)) : null;
+  if (!row || !models?.success || !settings?.success || !prices?.success) {
     const name = typeof raw === "object" && raw !== null && "name" in raw ? String(raw.name) : "(unknown)";
     throw new InvalidStoredConfig(
       "invalid_provider_config",
       vkId,
-      `The stored row of provider ${name} is malformed (models must be a JSON array of strings, settings a JSON object). Fix it with PATCH /admin/v1/providers/${name}.`,
+      `The stored row of provider ${name} is malformed (models must be a JSON array of strings, settings a JSON object, prices an object of per-model prices). Fix it with PATCH /admin/v1/providers/${name}.`,
     );
   }
   let apiKey: string | null = null;
@@ -207,6 +244,7 @@ async function toProvider(raw: unknown, jwtSecret: string, vkId: string): Promis
       apiKeySecret: row.api_key_secret,
       apiKey,
       models: models.data,
+      prices: prices.data,
       settings: settings.data,
     },
     revision: row.revision,
@@ -224,7 +262,7 @@ async function loadProviders(
   const { results } = await d1(() =>
     db
       .prepare(
-        `SELECT id, name, type, base_url, api_key_secret, api_key_ciphertext, models, settings, revision
+        `SELECT id, name, type, base_url, api_key_secret, api_key_ciphertext, models, prices, settings, revision
            FROM providers WHERE name IN (SELECT value FROM json_each(?))`,
       )
       .bind(JSON.stringify([...new Set(names)]))
@@ -234,10 +272,93 @@ async function loadProviders(
   return new Map(loaded.map((p) => [p.binding.name, p]));
 }
 
+const budgetRow = z.object({
+  id: z.string(),
+  scope: z.enum(BUDGET_SCOPES),
+  scope_id: z.string(),
+  window: z.enum(BUDGET_WINDOWS),
+  limit_micros: z.number().int().positive(),
+  on_breach: z.enum(BUDGET_ON_BREACH),
+  revision: z.number(),
+});
+
+interface LoadedBudget {
+  ref: BudgetRef;
+  revision: number;
+}
+
+const BUDGET_COLUMNS = 'b.id, b.scope, b.scope_id, b."window", b.limit_micros, b.on_breach, b.revision';
+
+function toBudget(raw: unknown, vkId: string): LoadedBudget {
+  const parsed = budgetRow.safeParse(raw);
+  if (!parsed.success) {
+    const id = typeof raw === "object" && raw !== null && "id" in raw ? String(raw.id) : "(unknown)";
+    throw new InvalidStoredConfig(
+      "invalid_key_config",
+      vkId,
+      `The stored budget ${id} that applies to virtual key ${vkId} is malformed (${describeIssues(parsed.error)}). Fix it with PATCH /admin/v1/budgets/${id} or delete it.`,
+    );
+  }
+  const b = parsed.data;
+  return {
+    ref: {
+      id: b.id,
+      scope: b.scope,
+      scopeId: b.scope_id,
+      window: b.window,
+      limitMicros: b.limit_micros,
+      onBreach: b.on_breach,
+    },
+    revision: b.revision,
+  };
+}
+
+const SCOPE_ORDER: readonly string[] = BUDGET_SCOPES;
+const WINDOW_ORDER: readonly string[] = BUDGET_WINDOWS;
+
+/** Bundle order: by scope, then window, then id, so equal data builds equal bundles. */
+function byScopeWindowId(a: LoadedBudget, b: LoadedBudget): number {
+  return (
+    SCOPE_ORDER.indexOf(a.ref.scope) - SCOPE_ORDER.indexOf(b.ref.scope) ||
+    WINDOW_ORDER.indexOf(a.ref.window) - WINDOW_ORDER.indexOf(b.ref.window) ||
+    (a.ref.id < b.ref.id ? -1 : a.ref.id > b.ref.id ? 1 : 0)
+  );
+}
+
+/** The budgets that apply to one key: its own, its project's, its principal's. */
+async function loadBudgets(db: D1Database, row: KeyRow): Promise<LoadedBudget[]> {
+  const { results } = await d1(() =>
+    db
+      .prepare(
+        `SELECT ${BUDGET_COLUMNS} FROM budgets b
+          WHERE (b.scope = 'virtual_key' AND b.scope_id = ?1)
+             OR (b.scope = 'project' AND b.scope_id = ?2)
+             OR (b.scope = 'principal' AND b.scope_id = ?3)`,
+      )
+      .bind(row.id, row.project_id, row.principal_id)
+      .all(),
+  );
+  return results.map((r) => toBudget(r, row.id)).sort(byScopeWindowId);
+}
+
+/** The budgets of many keys in one statement (for a D1 batch): rows carry `vk_id`. */
+function budgetsOfKeysStatement(db: D1Database, idsJson: string): D1PreparedStatement {
+  const of = (scope: string, column: string) =>
+    `SELECT vk.id AS vk_id, ${BUDGET_COLUMNS} FROM virtual_keys vk
+       JOIN budgets b ON b.scope = '${scope}' AND b.scope_id = vk.${column}
+      WHERE vk.id IN (SELECT value FROM json_each(?1))`;
+  return db
+    .prepare(
+      [of("virtual_key", "id"), of("project", "project_id"), of("principal", "principal_id")].join(" UNION ALL "),
+    )
+    .bind(idsJson);
+}
+
 function assemble(
   row: KeyRow,
   config: KeyBundle["config"],
   providers: Map<string, LoadedProvider>,
+  budgets: LoadedBudget[],
   now: number,
   secretExpiresAt: number | null,
 ): KeyBundle {
@@ -258,7 +379,13 @@ function assemble(
     project: { id: row.project_id, name: row.project_name },
     config,
     providers: chain.map((p) => p.binding),
-    revision: `${row.revision}.${row.project_revision}.${chain.map((p) => p.revision).join(",")}`,
+    budgets: budgets.map((b) => b.ref),
+    revision: [
+      row.revision,
+      row.project_revision,
+      chain.map((p) => p.revision).join(","),
+      budgets.map((b) => b.revision).join(","),
+    ].join("."),
     builtAt: now,
     softExpiresAt: now + BUNDLE_SOFT_TTL_MS,
     secretExpiresAt,
@@ -296,8 +423,11 @@ export async function loadBundle(
   const key = parseKeyRow(row);
   const secretExpiresAt = typeof row.secret_expires_at === "number" ? row.secret_expires_at : null;
   const config = parseKeyConfig(key);
-  const providers = await loadProviders(db, jwtSecret, config.providers, key.id);
-  return assemble(key, config, providers, now, secretExpiresAt);
+  const [providers, budgets] = await Promise.all([
+    loadProviders(db, jwtSecret, config.providers, key.id),
+    loadBudgets(db, key),
+  ]);
+  return assemble(key, config, providers, budgets, now, secretExpiresAt);
 }
 
 /** One secret hash of a key and what KV should hold under it. */
@@ -316,8 +446,8 @@ export type KeyEntries =
 
 /**
  * Builds what KV should hold for each of the given keys: the current secret's bundle, one per old
- * secret still in grace, and deletions for revoked keys and old secrets whose grace is over. Three
- * D1 reads whatever the number of keys (up to SQLite's parameter limits, which json_each avoids).
+ * secret still in grace, and deletions for revoked keys and old secrets whose grace is over. Two D1
+ * round trips whatever the number of keys (up to SQLite's parameter limits, which json_each avoids).
  */
 export async function loadKeyEntries(
   db: D1Database,
@@ -327,7 +457,7 @@ export async function loadKeyEntries(
 ): Promise<KeyEntries[]> {
   if (vkIds.length === 0) return [];
   const ids = JSON.stringify(vkIds);
-  const [keys, oldSecrets] = await d1(() =>
+  const [keys, oldSecrets, budgetRows] = await d1(() =>
     db.batch<Record<string, unknown>>([
       db
         .prepare(
@@ -340,8 +470,14 @@ export async function loadKeyEntries(
           `SELECT secret_hash, vk_id, expires_at FROM virtual_key_old_secrets WHERE vk_id IN (SELECT value FROM json_each(?))`,
         )
         .bind(ids),
+      budgetsOfKeysStatement(db, ids),
     ]),
   );
+  const budgetsByKey = new Map<string, unknown[]>();
+  for (const r of budgetRows?.results ?? []) {
+    const vkId = String(r.vk_id);
+    budgetsByKey.set(vkId, [...(budgetsByKey.get(vkId) ?? []), r]);
+  }
   const olds = new Map<string, { secretHash: string; expiresAt: number }[]>();
   for (const r of oldSecrets?.results ?? []) {
     const vkId = String(r.vk_id);
@@ -385,18 +521,26 @@ export async function loadKeyEntries(
       out.push({ vkId: row.id, ok: false, error: config, secretHashes: allHashes });
       continue;
     }
+    let budgets: LoadedBudget[];
+    try {
+      budgets = (budgetsByKey.get(row.id) ?? []).map((r) => toBudget(r, row.id)).sort(byScopeWindowId);
+    } catch (err) {
+      if (!(err instanceof InvalidStoredConfig)) throw err;
+      out.push({ vkId: row.id, ok: false, error: err, secretHashes: allHashes });
+      continue;
+    }
     if (providerError) {
       // Rebuild this key's providers alone so the error names its own provider, or the key succeeds.
       try {
         const own = await loadProviders(db, jwtSecret, config.providers, row.id);
-        out.push(entriesFor(row, config, own, old, now));
+        out.push(entriesFor(row, config, own, budgets, old, now));
       } catch (err) {
         if (!(err instanceof InvalidStoredConfig)) throw err;
         out.push({ vkId: row.id, ok: false, error: err, secretHashes: allHashes });
       }
       continue;
     }
-    out.push(entriesFor(row, config, providers, old, now));
+    out.push(entriesFor(row, config, providers, budgets, old, now));
   }
   return out;
 }
@@ -405,14 +549,17 @@ function entriesFor(
   row: KeyRow,
   config: KeyBundle["config"],
   providers: Map<string, LoadedProvider>,
+  budgets: LoadedBudget[],
   old: { secretHash: string; expiresAt: number }[],
   now: number,
 ): KeyEntries {
-  const entries: KeyEntry[] = [{ secretHash: row.secret_hash, bundle: assemble(row, config, providers, now, null) }];
+  const entries: KeyEntry[] = [
+    { secretHash: row.secret_hash, bundle: assemble(row, config, providers, budgets, now, null) },
+  ];
   for (const o of old) {
     entries.push({
       secretHash: o.secretHash,
-      bundle: o.expiresAt > now ? assemble(row, config, providers, now, o.expiresAt) : null,
+      bundle: o.expiresAt > now ? assemble(row, config, providers, budgets, now, o.expiresAt) : null,
     });
   }
   return { vkId: row.id, ok: true, status: row.status, entries };

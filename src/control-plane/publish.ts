@@ -22,6 +22,8 @@ export interface PublishScope {
   vkIds?: string[];
   providerNames?: string[];
   projectIds?: string[];
+  /** The active keys issued to these principals (a principal budget changed). */
+  principalIds?: string[];
   /**
    * Secret hashes that no longer open anything, e.g. the previous secret after a rotate with no
    * grace (when it was not recorded in virtual_key_old_secrets): deleted from KV, and refused by
@@ -43,8 +45,8 @@ export interface PublishResult {
 
 /**
  * The first `limit` keys a scope touches, and how many it touches in all: the named keys whatever
- * their status, and the active keys of the named projects or whose provider chain names one of the
- * named providers.
+ * their status, and the active keys of the named projects or principals, or whose provider chain
+ * names one of the named providers.
  */
 async function keysInScope(
   db: D1Database,
@@ -54,7 +56,8 @@ async function keysInScope(
   const vkIds = scope.vkIds ?? [];
   const projectIds = scope.projectIds ?? [];
   const providerNames = scope.providerNames ?? [];
-  if (vkIds.length + projectIds.length + providerNames.length === 0) return { ids: [], total: 0 };
+  const principalIds = scope.principalIds ?? [];
+  if (vkIds.length + projectIds.length + providerNames.length + principalIds.length === 0) return { ids: [], total: 0 };
   const { results } = await db
     .prepare(
       `SELECT id, count(*) OVER () AS total FROM (
@@ -64,10 +67,18 @@ async function keysInScope(
          UNION
          SELECT vk.id FROM virtual_keys vk, json_each(${SQL_KEY_CONFIG_JSON}, '$.providers') chain
           WHERE vk.status = 'active' AND chain.value IN (SELECT value FROM json_each(?3))
+         UNION
+         SELECT id FROM virtual_keys WHERE status = 'active' AND principal_id IN (SELECT value FROM json_each(?5))
        )
        ORDER BY id LIMIT ?4`,
     )
-    .bind(JSON.stringify(vkIds), JSON.stringify(projectIds), JSON.stringify(providerNames), limit)
+    .bind(
+      JSON.stringify(vkIds),
+      JSON.stringify(projectIds),
+      JSON.stringify(providerNames),
+      limit,
+      JSON.stringify(principalIds),
+    )
     .all<{ id: string; total: number }>();
   return { ids: results.map((r) => r.id), total: results[0]?.total ?? 0 };
 }

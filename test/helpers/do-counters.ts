@@ -1,0 +1,93 @@
+import { env } from "cloudflare:workers";
+import { vi } from "vitest";
+import type { BudgetCounter } from "../../durable-objects/budget-counter";
+import type { KeyLimiter } from "../../durable-objects/key-limiter";
+import type { LedgerDatabase } from "../../durable-objects/outbox";
+import type { BudgetCharge, RateLimits, UsageRecord } from "../../durable-objects/types";
+
+/**
+ * Helpers for the Durable Object counter tests: fresh objects under unique names (the workerd
+ * project shares storage across files), budget charges, ledger rows, a controllable clock and a
+ * ledger database that fails.
+ */
+
+export function freshKeyLimiter(): DurableObjectStub<KeyLimiter> {
+  return env.KEY_LIMITER.get(env.KEY_LIMITER.idFromName(`vk_test_${crypto.randomUUID()}`));
+}
+
+export function freshBudgetCounter(): DurableObjectStub<BudgetCounter> {
+  return env.BUDGET_COUNTER.get(env.BUDGET_COUNTER.idFromName(`project:test_${crypto.randomUUID()}`));
+}
+
+export const NO_LIMITS: RateLimits = { rpm: null, rpd: null, tpm: null };
+
+export function charge(overrides: Partial<BudgetCharge> = {}): BudgetCharge {
+  return {
+    id: "bdg_test",
+    scope: "project",
+    window: "month",
+    limitMicros: 10_000,
+    onBreach: "block",
+    reserveMicros: 1_000,
+    ...overrides,
+  };
+}
+
+export function usageRecord(overrides: Partial<UsageRecord> = {}): UsageRecord {
+  return {
+    requestId: `grq_${crypto.randomUUID()}`,
+    at: Date.now(),
+    vkId: "vk_ledger_test",
+    projectId: "prj_ledger_test",
+    principalId: null,
+    provider: "openai",
+    model: "gpt-4o-mini",
+    inputTokens: 10,
+    outputTokens: 5,
+    cacheReadTokens: 0,
+    cacheWriteTokens: 0,
+    costMicros: 42,
+    outcome: "ok",
+    ...overrides,
+  };
+}
+
+/**
+ * Fakes only `Date` (timers stay real) and sets it to `at`. Times in tests lie years ahead of the
+ * real clock, so alarms the objects schedule never fire on their own: tests run them explicitly.
+ */
+export function setClock(at: number): void {
+  vi.useFakeTimers({ toFake: ["Date"] });
+  vi.setSystemTime(at);
+}
+
+/** A ledger database whose writes fail (reads go to the real D1). */
+export function failingLedger(message = "D1_ERROR: simulated outage"): LedgerDatabase {
+  return {
+    prepare: (query: string) => env.DB.prepare(query),
+    batch: () => Promise.reject(new Error(message)),
+  };
+}
+
+export interface LedgerRow {
+  request_id: string;
+  at: number;
+  vk_id: string;
+  project_id: string;
+  principal_id: string | null;
+  provider: string | null;
+  model: string | null;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
+  cost_micros: number | null;
+  outcome: string;
+}
+
+export async function ledgerRowsOf(vkId: string): Promise<LedgerRow[]> {
+  const { results } = await env.DB.prepare("SELECT * FROM usage_ledger WHERE vk_id = ? ORDER BY request_id")
+    .bind(vkId)
+    .all<LedgerRow>();
+  return results;
+}
