@@ -24,7 +24,8 @@ if (!target) {
   console.error("usage: node scripts/bootstrap.mjs <script.mjs|vitest> [args...]");
   process.exit(2);
 }
-const entry = target === "vitest" ? path.join(root, "node_modules", "vitest", "vitest.mjs") : path.resolve(root, target);
+const entry =
+  target === "vitest" ? path.join(root, "node_modules", "vitest", "vitest.mjs") : path.resolve(root, target);
 const binDir = path.join(root, "node_modules", ".bin");
 // Asynchronous, so a SIGINT/SIGTERM/SIGHUP sent to this wrapper alone (npm forwards them; so do
 // process managers) reaches the real command instead of orphaning it.

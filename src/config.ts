@@ -58,18 +58,17 @@ const bodyBytes = z
 
 const SECRET_GROUP = ["LW_VIRTUAL_KEY_PEPPER", "LW_GATEWAY_INTERNAL_SECRET", "LW_GATEWAY_JWT_SECRET"] as const;
 
-const envSchema = z
-  .object({
-    LW_VIRTUAL_KEY_PEPPER: secret,
-    LW_GATEWAY_INTERNAL_SECRET: secret,
-    LW_GATEWAY_JWT_SECRET: secret,
-    LW_GATEWAY_ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
-    LW_GATEWAY_AUTH_CACHE_SOFT_BUMP: duration("5m"),
-    LW_GATEWAY_AUTH_CACHE_HARD_GRACE: duration("6h"),
-    SERVER_MAX_REQUEST_BODY_BYTES: bodyBytes,
-    ENVIRONMENT: z.enum(["production", "staging", "development", "test"]).default("production"),
-    LW_LOG_MESSAGE_BODY: boolean("false"),
-  });
+const envSchema = z.object({
+  LW_VIRTUAL_KEY_PEPPER: secret,
+  LW_GATEWAY_INTERNAL_SECRET: secret,
+  LW_GATEWAY_JWT_SECRET: secret,
+  LW_GATEWAY_ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  LW_GATEWAY_AUTH_CACHE_SOFT_BUMP: duration("5m"),
+  LW_GATEWAY_AUTH_CACHE_HARD_GRACE: duration("6h"),
+  SERVER_MAX_REQUEST_BODY_BYTES: bodyBytes,
+  ENVIRONMENT: z.enum(["production", "staging", "development", "test"]).default("production"),
+  LW_LOG_MESSAGE_BODY: boolean("false"),
+});
 
 /**
  * The all-or-none rule of the three gateway secrets. Checked apart from the schema so that it is
@@ -78,9 +77,12 @@ const envSchema = z
 function secretGroupErrors(raw: Record<string, string | undefined>): string[] {
   const missing = SECRET_GROUP.filter((name) => !raw[name]);
   if (missing.length === SECRET_GROUP.length) {
-    return [`LW_VIRTUAL_KEY_PEPPER: the gateway secrets ${SECRET_GROUP.join(", ")} are not set; set all three (e.g. openssl rand -hex 32 each)`];
+    return [
+      `LW_VIRTUAL_KEY_PEPPER: the gateway secrets ${SECRET_GROUP.join(", ")} are not set; set all three (e.g. openssl rand -hex 32 each)`,
+    ];
   }
-  if (missing.length > 0) return [`${missing[0]}: ${SECRET_GROUP.join(", ")} are all-or-none; missing ${missing.join(", ")}`];
+  if (missing.length > 0)
+    return [`${missing[0]}: ${SECRET_GROUP.join(", ")} are all-or-none; missing ${missing.join(", ")}`];
   return [];
 }
 
@@ -97,8 +99,7 @@ export interface GatewayConfig {
 }
 
 export type ConfigResult =
-  | { ok: true; config: GatewayConfig }
-  | { ok: false; errors: string[]; maxRequestBodyBytes: number };
+  { ok: true; config: GatewayConfig } | { ok: false; errors: string[]; maxRequestBodyBytes: number };
 
 /** Empty strings count as unset: `wrangler` and dashboards often leave a var present but blank. */
 function readEnv(env: object): Record<string, string | undefined> {
@@ -115,7 +116,10 @@ export function parseConfig(env: object): ConfigResult {
   const parsed = envSchema.safeParse(raw);
   const groupErrors = secretGroupErrors(raw);
   if (!parsed.success || groupErrors.length > 0) {
-    const errors = [...groupErrors, ...(parsed.error?.issues.map((i) => `${i.path.join(".") || "env"}: ${i.message}`) ?? [])];
+    const errors = [
+      ...groupErrors,
+      ...(parsed.error?.issues.map((i) => `${i.path.join(".") || "env"}: ${i.message}`) ?? []),
+    ];
     const cap = bodyBytes.safeParse(raw.SERVER_MAX_REQUEST_BODY_BYTES);
     return { ok: false, errors, maxRequestBodyBytes: cap.success ? cap.data : DEFAULT_MAX_BODY_BYTES };
   }

@@ -19,7 +19,12 @@ function derive(secret: string, purpose: SealPurpose): Promise<Uint8Array> {
     key = (async () => {
       const ikm = await crypto.subtle.importKey("raw", encoder.encode(secret), "HKDF", false, ["deriveBits"]);
       const bits = await crypto.subtle.deriveBits(
-        { name: "HKDF", hash: "SHA-256", salt: encoder.encode("faregate"), info: encoder.encode(`faregate:${purpose}:v1`) },
+        {
+          name: "HKDF",
+          hash: "SHA-256",
+          salt: encoder.encode("faregate"),
+          info: encoder.encode(`faregate:${purpose}:v1`),
+        },
         ikm,
         256,
       );
@@ -39,6 +44,7 @@ export async function seal(secret: string, purpose: SealPurpose, plaintext: stri
 /** Opens a sealed value; throws when it was tampered with, sealed for another purpose or another secret. */
 export async function unseal(secret: string, purpose: SealPurpose, sealed: string): Promise<string> {
   const { plaintext, protectedHeader } = await compactDecrypt(sealed, await derive(secret, purpose));
-  if (protectedHeader.cty !== purpose) throw new Error(`sealed value is for ${String(protectedHeader.cty)}, not ${purpose}`);
+  if (protectedHeader.cty !== purpose)
+    throw new Error(`sealed value is for ${String(protectedHeader.cty)}, not ${purpose}`);
   return decoder.decode(plaintext);
 }

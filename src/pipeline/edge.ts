@@ -103,7 +103,11 @@ export function renderError(err: Error, path: string, log: ReturnType<typeof cre
   if (err instanceof GatewayError) return errorResponse(err, shapeForPath(path));
   (log ?? createLogger()).error("unhandled_error", { error: err.message, name: err.name });
   return errorResponse(
-    new GatewayError("internal_error", "internal_error", "The gateway hit an unexpected error. Retry; if it persists, report the X-LangWatch-Request-Id."),
+    new GatewayError(
+      "internal_error",
+      "internal_error",
+      "The gateway hit an unexpected error. Retry; if it persists, report the X-LangWatch-Request-Id.",
+    ),
     shapeForPath(path),
   );
 }

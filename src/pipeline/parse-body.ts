@@ -14,7 +14,11 @@ export function parseJson(raw: Uint8Array): unknown {
     return JSON.parse(decoder.decode(raw));
   } catch (err) {
     const detail = err instanceof Error ? err.message : "parse error";
-    throw new GatewayError("invalid_request_error", "invalid_json", `The request body is not valid JSON (${detail}). Send a JSON object.`);
+    throw new GatewayError(
+      "invalid_request_error",
+      "invalid_json",
+      `The request body is not valid JSON (${detail}). Send a JSON object.`,
+    );
   }
 }
 
@@ -32,11 +36,22 @@ const chatSchema = z.looseObject({
 /** Turns the first zod issue into a 400 whose `param` points at the field. */
 export function schemaError(error: z.ZodError): GatewayError {
   const issue = error.issues[0];
-  const param = issue?.path.length ? issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "") : null;
-  const what = issue?.code === "invalid_type" && issue.input === undefined ? "is required" : (issue?.message ?? "is invalid");
-  return new GatewayError("invalid_request_error", "invalid_request", `${param ?? "body"} ${what}. Fix the request body and retry.`, {
-    param,
-  });
+  const param = issue?.path.length
+    ? issue.path
+        .map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`))
+        .join("")
+        .replace(/^\./, "")
+    : null;
+  const what =
+    issue?.code === "invalid_type" && issue.input === undefined ? "is required" : (issue?.message ?? "is invalid");
+  return new GatewayError(
+    "invalid_request_error",
+    "invalid_request",
+    `${param ?? "body"} ${what}. Fix the request body and retry.`,
+    {
+      param,
+    },
+  );
 }
 
 export type ChatRequest = ChatBody & z.infer<typeof chatSchema>;

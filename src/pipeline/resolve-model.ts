@@ -41,7 +41,9 @@ export function resolveModel(bundle: KeyBundle, requested: string): ModelTarget[
     "invalid_request_error",
     "model_not_found",
     `No provider of this key serves the model "${requested}". ` +
-      (would.length ? `Use one of: ${would.join(", ")}.` : `Use provider/model with one of: ${chain.map((b) => b.name).join(", ")}.`),
+      (would.length
+        ? `Use one of: ${would.join(", ")}.`
+        : `Use provider/model with one of: ${chain.map((b) => b.name).join(", ")}.`),
     { param: "model" },
   );
 }

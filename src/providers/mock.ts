@@ -34,12 +34,18 @@ function reply(body: ChatBody): { words: string[]; promptTokens: number } {
 export const mock: ProviderFamily = {
   async chatCompletions(binding, body, ctx) {
     if (!ctx.development) {
-      throw new BindingMisconfigured(`binding ${binding.name} is a mock provider, which exists only when ENVIRONMENT=development`);
+      throw new BindingMisconfigured(
+        `binding ${binding.name} is a mock provider, which exists only when ENVIRONMENT=development`,
+      );
     }
     const { words, promptTokens } = reply(body);
     const id = `chatcmpl-mock${Date.now().toString(36)}`;
     const created = Math.floor(Date.now() / 1000);
-    const usage = { prompt_tokens: promptTokens, completion_tokens: words.length, total_tokens: promptTokens + words.length };
+    const usage = {
+      prompt_tokens: promptTokens,
+      completion_tokens: words.length,
+      total_tokens: promptTokens + words.length,
+    };
     const finish = words.length < 12 && typeof body.max_tokens === "number" ? "length" : "stop";
     if (!body.stream) {
       return Response.json({
@@ -54,9 +60,15 @@ export const mock: ProviderFamily = {
     const includeUsage = (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
     const base = { id, object: "chat.completion.chunk", created, model: body.model };
     const frames: string[] = [
-      JSON.stringify({ ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] }),
+      JSON.stringify({
+        ...base,
+        choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }],
+      }),
       ...words.map((w, i) =>
-        JSON.stringify({ ...base, choices: [{ index: 0, delta: { content: i === 0 ? w : ` ${w}` }, finish_reason: null }] }),
+        JSON.stringify({
+          ...base,
+          choices: [{ index: 0, delta: { content: i === 0 ? w : ` ${w}` }, finish_reason: null }],
+        }),
       ),
       JSON.stringify({ ...base, choices: [{ index: 0, delta: {}, finish_reason: finish }] }),
     ];
