@@ -28,7 +28,7 @@ const decoder = new TextDecoder();
 const USAGE_OBJECT = /"usage"\s*:\s*\{/;
 
 /**
- * Streams an OpenAI chat-completions SSE body to the client event by event, as each event completes,
+ * Streams an OpenAI chat-completions SSE body to the client in whole events, as soon as they complete,
  * byte for byte, while a side parser counts chunks and captures usage. A stream that breaks or ends
  * without `[DONE]` gets one terminal error frame instead of silence.
  */
@@ -67,20 +67,50 @@ export function tapOpenAIStream(upstream: ReadableStream<Uint8Array>, opts: TapO
     opts.onDone(outcome);
   };
 
-  /** Parses complete events, forwards the ones not dropped; true when anything was forwarded. */
+  /** Feeds complete events (one or several, as one text) to the side parser. */
+  const parse = (bytes: Uint8Array) => {
+    const text = decoder.decode(bytes);
+    // The parser holds a trailing CR back until it sees whether an LF follows; the event is
+    // complete, so close its last line for the parser (the client still gets the original bytes).
+    parser.feed(text.endsWith("\r") ? `${text}\n` : text);
+  };
+
+  /**
+   * Parses complete events, forwards the ones not dropped; true when anything was forwarded.
+   * The events of one upstream chunk are parsed and forwarded as one run (one decode, one parser
+   * feed, one enqueue). Only when that run holds an event to drop is the parse undone and redone
+   * event by event, the events around the dropped one going out as runs of their own. Undoing is
+   * sound because a run ends at an event boundary, where the parser keeps no partial line or event,
+   * and its callbacks change nothing but the counters restored here.
+   */
   const forward = (events: Uint8Array[], controller: ReadableStreamDefaultController<Uint8Array>): boolean => {
+    const run = events.length > 1 ? contiguousRun(events) : null;
+    if (run) {
+      const before = { chunks: outcome.chunks, usage: outcome.usage, completed: outcome.completed };
+      dropEvent = false;
+      parse(run);
+      if (!dropEvent) {
+        controller.enqueue(run);
+        return true;
+      }
+      Object.assign(outcome, before);
+    }
     let forwarded = false;
+    let kept: Uint8Array[] = [];
+    const enqueueKept = () => {
+      if (kept.length === 0) return;
+      const joined = kept.length > 1 ? contiguousRun(kept) : null;
+      for (const piece of joined ? [joined] : kept) controller.enqueue(piece);
+      forwarded = true;
+      kept = [];
+    };
     for (const event of events) {
       dropEvent = false;
-      const text = decoder.decode(event);
-      // The parser holds a trailing CR back until it sees whether an LF follows; the event is
-      // complete, so close its last line for the parser (the client still gets the original bytes).
-      parser.feed(text.endsWith("\r") ? `${text}\n` : text);
-      if (!dropEvent) {
-        controller.enqueue(event);
-        forwarded = true;
-      }
+      parse(event);
+      if (dropEvent) enqueueKept();
+      else kept.push(event);
     }
+    enqueueKept();
     return forwarded;
   };
 
@@ -94,7 +124,9 @@ export function tapOpenAIStream(upstream: ReadableStream<Uint8Array>, opts: TapO
           forward(boundaries.flush(), controller);
           if (!outcome.completed) {
             outcome.failure = `the provider's stream broke after ${outcome.chunks} chunks (${err instanceof Error ? err.message : String(err)})`;
-            controller.enqueue(midStreamFailureFrame(`${outcome.failure}. The partial answer above is incomplete; retry the request.`));
+            controller.enqueue(
+              midStreamFailureFrame(`${outcome.failure}. The partial answer above is incomplete; retry the request.`),
+            );
           }
           controller.close();
           finish();
@@ -104,7 +136,9 @@ export function tapOpenAIStream(upstream: ReadableStream<Uint8Array>, opts: TapO
           forward(boundaries.flush(), controller);
           if (!outcome.completed) {
             outcome.failure = `the provider closed the stream after ${outcome.chunks} chunks without finishing it`;
-            controller.enqueue(midStreamFailureFrame(`${outcome.failure}. The partial answer above is incomplete; retry the request.`));
+            controller.enqueue(
+              midStreamFailureFrame(`${outcome.failure}. The partial answer above is incomplete; retry the request.`),
+            );
           }
           controller.close();
           finish();
@@ -121,4 +155,17 @@ export function tapOpenAIStream(upstream: ReadableStream<Uint8Array>, opts: TapO
       finish();
     },
   });
+}
+
+/** The events as one view of their bytes, when they lie back to back in one buffer (as one chunk's do); else null. */
+function contiguousRun(events: Uint8Array[]): Uint8Array | null {
+  const first = events[0];
+  if (!first) return null;
+  let end = first.byteOffset + first.byteLength;
+  for (let i = 1; i < events.length; i++) {
+    const e = events[i] as Uint8Array;
+    if (e.buffer !== first.buffer || e.byteOffset !== end) return null;
+    end += e.byteLength;
+  }
+  return new Uint8Array(first.buffer, first.byteOffset, end - first.byteOffset);
 }
