@@ -5,7 +5,7 @@ import { budgetRefusal, limitsUnavailable, priceUnknown, rateRefusal } from "./a
 import { budgetWarning } from "./budget-warning";
 import { budgetCounter, budgetCounterName, keyLimiter, type SharedScope } from "./counters";
 import type { RequestContext } from "./context";
-import { estimatePromptTokens, maxOutputTokens, type OutputBound } from "./estimate-tokens";
+import { estimatePromptTokens, maxOutputTokens } from "./estimate-tokens";
 import type { ModelTarget } from "./resolve-model";
 
 /**
@@ -40,9 +40,12 @@ export interface Admission {
 
 const NOTHING_HELD: Admission = { keyAdmitted: false, scopes: [], budgetWarning: null };
 
-/** What admission reads of the request body. */
-interface ChatLike extends OutputBound {
-  messages: readonly unknown[];
+/** What admission reads of a request, whatever its wire format. */
+export interface AdmissionInput {
+  /** The prompt as the client sent it (the messages; system and tools too where a format keeps them apart). */
+  prompt: readonly unknown[];
+  /** The request's own bound on output tokens (`max_completion_tokens` / `max_tokens`), or null. */
+  maxOutputTokens: number | null;
 }
 
 interface Estimate {
@@ -54,14 +57,14 @@ interface Estimate {
  * Tokens to reserve in `tpm` and the worst-case cost to reserve in budgets, over every binding the
  * request may be sent to. With budgets, an unpriced binding in that chain is a 503 (fail closed).
  */
-function estimate(body: ChatLike, reachable: ModelTarget[], needTokens: boolean, priced: boolean): Estimate {
+function estimate(input: AdmissionInput, reachable: ModelTarget[], needTokens: boolean, priced: boolean): Estimate {
   if (!needTokens && !priced) return { tokens: 0, reserveMicros: 0 };
-  const prompt = estimatePromptTokens(body.messages);
+  const prompt = estimatePromptTokens(input.prompt);
   let output = 0;
   let reserveMicros = 0;
   for (const target of reachable) {
     const price = priceFor(target.binding, target.model);
-    const bound = maxOutputTokens(body, price?.maxOutputTokens);
+    const bound = maxOutputTokens(input.maxOutputTokens, price?.maxOutputTokens);
     output = Math.max(output, bound);
     if (!priced) continue;
     if (price === null) throw priceUnknown(target);
@@ -130,14 +133,14 @@ export async function admit(
   ctx: RequestContext,
   bundle: KeyBundle,
   targets: ModelTarget[],
-  body: ChatLike,
+  input: AdmissionInput,
 ): Promise<Admission> {
   const limits = bundle.config.rate_limits;
   const limited = limits.rpm !== null || limits.rpd !== null || limits.tpm !== null;
   if (!limited && bundle.budgets.length === 0) return NOTHING_HELD;
 
   const reachable = targets.slice(0, bundle.config.fallback.max_attempts);
-  const { tokens, reserveMicros } = estimate(body, reachable, limits.tpm !== null, bundle.budgets.length > 0);
+  const { tokens, reserveMicros } = estimate(input, reachable, limits.tpm !== null, bundle.budgets.length > 0);
   const requestId = ctx.requestId;
   const keyBudgets = bundle.budgets.filter((b) => b.scope === "virtual_key").map((b) => charge(b, reserveMicros));
 

@@ -1,20 +1,47 @@
 import { GatewayError } from "../errors";
 import { familyFor } from "../providers/registry";
-import { BindingMisconfigured, type ChatBody } from "../providers/types";
-import { readOpenAIUsage, type TokenUsage } from "../providers/usage";
+import {
+  BindingMisconfigured,
+  retryableStatus,
+  type OutgoingBody,
+  type ProviderFamily,
+  type RequestBody,
+  type WireFormat,
+} from "../providers/types";
+import type { TokenUsage } from "../providers/usage";
+import { circuitAllows, reportAttempt } from "./circuit-breaker";
 import type { RequestContext } from "./context";
 import type { ModelTarget } from "./resolve-model";
+import { WIRE_FORMATS } from "./wire-formats";
 
 /**
- * Stage 6: walk the resolved targets (the fallback chain) until one answers. Retryable failures
- * (network, timeout, 408/404/429/5xx, HTML or non-JSON bodies) move to the next binding; a
- * provider's own JSON 4xx is final and passed through. Nothing here has reached the client yet.
+ * Stage 6: walk the resolved targets (the fallback chain) until one answers, in whatever wire format
+ * the client spoke. Retryable failures (network, timeout, the family's retryable statuses, HTML or
+ * non-JSON bodies) move to the next binding; a provider's own JSON 4xx is final and passed through.
+ * A binding whose circuit is open (circuit-breaker.ts), or that speaks another format, is skipped.
+ * Nothing here has reached the client yet.
  */
 
+export interface DispatchRequest {
+  /** The format the client spoke, and the one the answer must be in. */
+  format: WireFormat;
+  body: RequestBody;
+  /** The client's own bytes, sent unchanged to a target whose model is `body.model`; null: always re-serialise. */
+  raw: Uint8Array | null;
+  /** Client headers a family may forward (lower-case names). */
+  forwardHeaders?: Record<string, string>;
+}
+
 export type Dispatched =
-  | { kind: "stream"; target: ModelTarget; body: ReadableStream<Uint8Array>; abort: (reason: string) => void }
-  | { kind: "json"; target: ModelTarget; status: number; text: string; usage: TokenUsage | null }
-  | { kind: "passthrough"; target: ModelTarget; status: number; text: string; contentType: string };
+  | {
+      kind: "stream";
+      format: WireFormat;
+      target: ModelTarget;
+      body: ReadableStream<Uint8Array>;
+      abort: (reason: string) => void;
+    }
+  | { kind: "json"; format: WireFormat; target: ModelTarget; status: number; text: string; usage: TokenUsage | null }
+  | { kind: "passthrough"; format: WireFormat; target: ModelTarget; status: number; text: string; contentType: string };
 
 interface FailedAttempt {
   binding: string;
@@ -26,92 +53,149 @@ class AttemptTimeout extends Error {
   override readonly name = "AttemptTimeout";
 }
 
-const RETRYABLE_STATUS = (s: number) => s === 404 || s === 408 || s === 429 || s >= 500;
-
 function looksLikeHtml(contentType: string, text: string): boolean {
   return contentType.includes("text/html") || /^\s*<(!doctype|html|head|body)/i.test(text);
 }
 
-function isJson(text: string): boolean {
+const NOT_JSON = Symbol("not JSON");
+
+function parseJson(text: string): unknown {
   try {
-    JSON.parse(text);
-    return true;
+    return JSON.parse(text) as unknown;
   } catch {
-    return false;
+    return NOT_JSON;
   }
 }
+
+function outgoing(request: DispatchRequest, model: string): OutgoingBody {
+  if (request.raw && model === request.body.model) return { json: request.body, bytes: request.raw };
+  const json = model === request.body.model ? request.body : { ...request.body, model };
+  return { json, bytes: JSON.stringify(json) };
+}
+
+/** Whether an attempt's result tells the circuit breaker the binding is healthy, failing, or neither. */
+type Health = "success" | "failure" | "neutral";
 
 async function attempt(
   ctx: RequestContext,
   target: ModelTarget,
-  body: ChatBody,
+  family: ProviderFamily,
+  request: DispatchRequest,
   timeoutMs: number,
-): Promise<Dispatched | FailedAttempt> {
+): Promise<{ result: Dispatched | FailedAttempt; health: Health }> {
   const { binding } = target;
-  const fail = (reason: string, timedOut = false): FailedAttempt => ({ binding: binding.name, reason, timedOut });
-  const family = familyFor(binding.type);
-  if (!family) return fail(`binding type "${binding.type}" is not supported yet`);
+  const format = family.format;
+  const fail = (reason: string, timedOut = false) => ({
+    result: { binding: binding.name, reason, timedOut },
+    health: "failure" as Health,
+  });
+  const ok = (result: Dispatched) => ({ result, health: "success" as Health });
+  const stream = request.body.stream === true;
 
   const controller = new AbortController();
   const signal = AbortSignal.any([ctx.clientSignal, controller.signal]);
   const timer = setTimeout(() => controller.abort(new AttemptTimeout(`timed out after ${timeoutMs} ms`)), timeoutMs);
   try {
-    const res = await family.chatCompletions(binding, { ...body, model: target.model }, {
+    const res = await family.send(binding, outgoing(request, target.model), {
       env: ctx.env,
       signal,
       development: ctx.config.environment === "development",
+      forwardHeaders: request.forwardHeaders ?? {},
     });
     const contentType = res.headers.get("content-type") ?? "";
-    if (res.ok && body.stream && contentType.includes("text/event-stream") && res.body) {
+    if (res.ok && stream && contentType.includes("text/event-stream") && res.body) {
       clearTimeout(timer);
-      return { kind: "stream", target, body: res.body as ReadableStream<Uint8Array>, abort: (reason) => controller.abort(new Error(reason)) };
+      const abort = (reason: string) => controller.abort(new Error(reason));
+      return ok({ kind: "stream", format, target, body: res.body as ReadableStream<Uint8Array>, abort });
     }
     const text = await res.text();
-    if (res.ok) {
-      if (body.stream) return fail(`answered a streaming request without an event stream (HTTP ${res.status}, ${contentType || "no content-type"})`);
-      if (looksLikeHtml(contentType, text)) return fail(`returned an HTML page instead of JSON (HTTP ${res.status})`);
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        return fail(`returned a body that is not JSON (HTTP ${res.status})`);
-      }
-      return { kind: "json", target, status: res.status, text, usage: readOpenAIUsage(json) };
-    }
     const html = looksLikeHtml(contentType, text);
-    if (RETRYABLE_STATUS(res.status) || html || !isJson(text)) {
-      return fail(`HTTP ${res.status}${html ? " (HTML error page)" : isJson(text) ? "" : " (non-JSON body)"}`);
+    const json = html ? NOT_JSON : parseJson(text);
+    if (res.ok) {
+      if (stream) {
+        return fail(
+          `answered a streaming request without an event stream (HTTP ${res.status}, ${contentType || "no content-type"})`,
+        );
+      }
+      if (html) return fail(`returned an HTML page instead of JSON (HTTP ${res.status})`);
+      if (json === NOT_JSON) return fail(`returned a body that is not JSON (HTTP ${res.status})`);
+      return ok({
+        kind: "json",
+        format,
+        target,
+        status: res.status,
+        text,
+        usage: WIRE_FORMATS[format].readUsage(json),
+      });
     }
-    return { kind: "passthrough", target, status: res.status, text, contentType: contentType || "application/json" };
+    if (html) return fail(`HTTP ${res.status} (HTML error page)`);
+    if (json === NOT_JSON) return fail(`HTTP ${res.status} (non-JSON body)`);
+    const retryable = family.isRetryable ? family.isRetryable(res.status, json) : retryableStatus(res.status);
+    if (retryable) return fail(`HTTP ${res.status}`);
+    const contentTypeOut = contentType || "application/json";
+    return ok({ kind: "passthrough", format, target, status: res.status, text, contentType: contentTypeOut });
   } catch (err) {
-    if (err instanceof BindingMisconfigured) return fail(err.message);
+    const neutral = (reason: string) => ({ ...fail(reason), health: "neutral" as Health });
+    if (err instanceof BindingMisconfigured) return neutral(err.message);
     const reason: unknown = signal.reason;
     if (reason instanceof AttemptTimeout) return fail(reason.message, true);
-    if (ctx.clientSignal.aborted) return fail("the client disconnected");
+    if (ctx.clientSignal.aborted) return neutral("the client disconnected");
     return fail(`network error: ${err instanceof Error ? err.message : String(err)}`);
   } finally {
     clearTimeout(timer);
   }
 }
 
-export async function dispatch(ctx: RequestContext, targets: ModelTarget[], body: ChatBody): Promise<Dispatched> {
-  const { max_attempts, attempt_timeout_ms } = ctx.bundle?.config.fallback ?? { max_attempts: 1, attempt_timeout_ms: 60_000 };
+/** The family to call for a target, or why the target is skipped without a call. */
+function callable(target: ModelTarget, format: WireFormat): { family: ProviderFamily } | { skip: string } {
+  const family = familyFor(target.binding.type);
+  if (!family) return { skip: `binding type "${target.binding.type}" is not supported yet` };
+  if (family.format !== format) return { skip: `translation from ${format} to ${family.format} is not wired yet` };
+  const circuit = circuitAllows(target.binding.name);
+  return circuit.pass ? { family } : { skip: circuit.reason };
+}
+
+export async function dispatch(
+  ctx: RequestContext,
+  targets: ModelTarget[],
+  request: DispatchRequest,
+): Promise<Dispatched> {
+  const { max_attempts, attempt_timeout_ms } = ctx.bundle?.config.fallback ?? {
+    max_attempts: 1,
+    attempt_timeout_ms: 60_000,
+  };
   const failures: FailedAttempt[] = [];
   for (const target of targets.slice(0, max_attempts)) {
     ctx.meta.provider = target.binding.name;
     ctx.meta.model = target.model;
     ctx.meta.attempts++;
-    const result = await attempt(ctx, target, body, attempt_timeout_ms);
-    if ("kind" in result) return result;
-    failures.push(result);
-    ctx.log.warn("provider_attempt_failed", { provider: result.binding, model: target.model, reason: result.reason });
+    const call = callable(target, request.format);
+    let failure: FailedAttempt;
+    if ("skip" in call) {
+      failure = { binding: target.binding.name, reason: call.skip, timedOut: false };
+    } else {
+      const { result, health } = await attempt(ctx, target, call.family, request, attempt_timeout_ms);
+      reportAttempt(target.binding.name, health);
+      if ("kind" in result) return result;
+      failure = result;
+    }
+    failures.push(failure);
+    ctx.log.warn("provider_attempt_failed", { provider: failure.binding, model: target.model, reason: failure.reason });
     if (ctx.clientSignal.aborted) break;
   }
   const last = failures[failures.length - 1];
   const detail = failures.map((f, i) => `attempt ${i + 1} ${f.binding}: ${f.reason}`).join("; ");
   const advice = "Retry later, or add another provider to this key's fallback chain.";
   if (last?.timedOut) {
-    throw new GatewayError("upstream_timeout", "upstream_timeout", `The provider did not answer in time (${detail}). ${advice}`);
+    throw new GatewayError(
+      "upstream_timeout",
+      "upstream_timeout",
+      `The provider did not answer in time (${detail}). ${advice}`,
+    );
   }
-  throw new GatewayError("provider_error", "all_attempts_failed", `Every provider attempt failed (${detail}). ${advice}`);
+  throw new GatewayError(
+    "provider_error",
+    "all_attempts_failed",
+    `Every provider attempt failed (${detail}). ${advice}`,
+  );
 }

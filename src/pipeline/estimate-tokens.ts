@@ -21,12 +21,10 @@ export function estimatePromptTokens(messages: readonly unknown[]): number {
   return Math.ceil(encoder.encode(JSON.stringify(messages)).byteLength / BYTES_PER_TOKEN);
 }
 
-export interface OutputBound {
-  max_completion_tokens?: number | null;
-  max_tokens?: number | null;
-}
-
-/** The output tokens the request may produce on a model whose table entry says `modelMaxOutput`. */
-export function maxOutputTokens(body: OutputBound, modelMaxOutput: number | null | undefined): number {
-  return body.max_completion_tokens ?? body.max_tokens ?? modelMaxOutput ?? DEFAULT_MAX_OUTPUT_TOKENS;
+/**
+ * The output tokens a request may produce: its own bound (`max_completion_tokens ?? max_tokens` on
+ * OpenAI routes, `max_tokens` on Anthropic's) when it set one, else the model's (`modelMaxOutput`).
+ */
+export function maxOutputTokens(requested: number | null, modelMaxOutput: number | null | undefined): number {
+  return requested ?? modelMaxOutput ?? DEFAULT_MAX_OUTPUT_TOKENS;
 }

@@ -1,27 +1,29 @@
-import { tapOpenAIStream, type StreamOutcome } from "../sse/openai-stream";
 import type { RequestContext } from "./context";
 import type { Dispatched } from "./dispatch";
 import type { Settlement } from "./settle";
+import { WIRE_FORMATS, type StreamOutcome } from "./wire-formats";
 
 /**
- * Stage 7: turn what the provider sent into the client's response. What the request used is handed
+ * Stage 7: turn what the provider sent into the client's response, bytes untouched, in the format it
+ * was dispatched in (the tap comes from that format). What the request used is handed
  * to `onSettled` once it is known (after the stream ends, for a stream), inside `waitUntil`, so
  * settlement (settle.ts) never runs on the client's time.
  */
 export function respond(
   ctx: RequestContext,
   d: Dispatched,
+  /** OpenAI streams: the client asked for the usage chunk itself (else the one the gateway asked for is hidden). */
   clientAskedForUsage: boolean,
   onSettled: (s: Settlement) => Promise<void>,
 ): Response {
   if (d.kind === "stream") {
     let resolveDone: (o: StreamOutcome) => void = () => undefined;
     const done = new Promise<StreamOutcome>((r) => (resolveDone = r));
-    const body = tapOpenAIStream(d.body, {
-      hideUsageChunk: !clientAskedForUsage,
-      abortUpstream: d.abort,
-      onDone: resolveDone,
-    });
+    const body = WIRE_FORMATS[d.format].tap(
+      d.body,
+      { abortUpstream: d.abort, onDone: resolveDone },
+      !clientAskedForUsage,
+    );
     ctx.exec.waitUntil(
       done.then((o) =>
         onSettled({

@@ -32,7 +32,9 @@ function reply(body: ChatBody): { words: string[]; promptTokens: number } {
 }
 
 export const mock: ProviderFamily = {
-  async chatCompletions(binding, body, ctx) {
+  format: "openai-chat",
+  async send(binding, outgoing, ctx) {
+    const body = outgoing.json;
     if (!ctx.development) {
       throw new BindingMisconfigured(
         `binding ${binding.name} is a mock provider, which exists only when ENVIRONMENT=development`,

@@ -1,5 +1,5 @@
 import type { ProviderBinding } from "../control-plane/bundles";
-import { BindingMisconfigured, type CallContext, type ChatBody, type ProviderFamily } from "./types";
+import { BindingMisconfigured, type CallContext, type OutgoingBody, type ProviderFamily } from "./types";
 
 /**
  * Every provider whose API is OpenAI's, declared by its API root and whether it needs a key.
@@ -25,32 +25,38 @@ export function bindingApiKey(binding: ProviderBinding, env: Env): string | null
   return typeof value === "string" && value !== "" ? value : null;
 }
 
-function endpoint(binding: ProviderBinding, path: string): string {
-  const preset = OPENAI_SHAPED[binding.type];
-  const root = binding.baseUrl ?? preset?.baseUrl;
+/** `path` under the binding's API root, or under `defaultRoot` when the binding names none. */
+export function endpoint(binding: ProviderBinding, path: string, defaultRoot: string | null | undefined): string {
+  const root = binding.baseUrl ?? defaultRoot;
   if (!root) throw new BindingMisconfigured(`binding ${binding.name} (${binding.type}) has no base_url`);
   return `${root.replace(/\/+$/, "")}${path}`;
 }
 
+/** The binding's key, or a BindingMisconfigured that says how to give it one. */
+export function requireApiKey(binding: ProviderBinding, env: Env): string {
+  const key = bindingApiKey(binding, env);
+  if (key) return key;
+  throw new BindingMisconfigured(
+    binding.apiKeySecret
+      ? `binding ${binding.name} has no API key: set the Worker secret ${binding.apiKeySecret}`
+      : `binding ${binding.name} has no API key: give it api_key or api_key_secret with PATCH /admin/v1/providers/${binding.name}`,
+  );
+}
+
 export const openAICompatible: ProviderFamily = {
-  chatCompletions(binding, body: ChatBody, ctx: CallContext) {
-    const key = bindingApiKey(binding, ctx.env);
-    if (!key && OPENAI_SHAPED[binding.type]?.keyRequired) {
-      throw new BindingMisconfigured(
-        binding.apiKeySecret
-          ? `binding ${binding.name} has no API key: set the Worker secret ${binding.apiKeySecret}`
-          : `binding ${binding.name} has no API key: give it api_key or api_key_secret with PATCH /admin/v1/providers/${binding.name}`,
-      );
-    }
+  format: "openai-chat",
+  send(binding, body: OutgoingBody, ctx: CallContext) {
+    const preset = OPENAI_SHAPED[binding.type];
+    const key = preset?.keyRequired ? requireApiKey(binding, ctx.env) : bindingApiKey(binding, ctx.env);
     const headers: Record<string, string> = {
       "content-type": "application/json",
-      accept: body.stream ? "text/event-stream" : "application/json",
+      accept: body.json.stream ? "text/event-stream" : "application/json",
     };
     if (key) headers.authorization = `Bearer ${key}`;
-    return fetch(endpoint(binding, "/chat/completions"), {
+    return fetch(endpoint(binding, "/chat/completions", preset?.baseUrl), {
       method: "POST",
       headers,
-      body: JSON.stringify(body),
+      body: body.bytes,
       signal: ctx.signal,
     });
   },

@@ -1,24 +1,50 @@
 import type { ProviderBinding } from "../control-plane/bundles";
 
+/** The request and response formats a provider family can speak on the wire. */
+export type WireFormat = "openai-chat" | "anthropic-messages";
+
 /** What a provider family needs to make one upstream call. */
 export interface CallContext {
   env: Env;
   signal: AbortSignal;
   /** ENVIRONMENT=development: enables the built-in mock provider. */
   development: boolean;
+  /** Client headers the family may forward (e.g. `anthropic-beta`), lower-case names. */
+  forwardHeaders: Readonly<Record<string, string>>;
 }
 
-/** A chat-completions request in OpenAI's shape, already validated; other fields pass through. */
-export type ChatBody = Record<string, unknown> & { model: string; stream?: boolean };
+/** A request body in some wire format, already validated; fields the gateway does not read pass through. */
+export type RequestBody = Record<string, unknown> & { model: string; stream?: boolean };
+
+/** A chat-completions request in OpenAI's shape. */
+export type ChatBody = RequestBody;
+
+/** One upstream request: the parsed body (model already the target's) and the exact bytes to send. */
+export interface OutgoingBody {
+  json: RequestBody;
+  /** The client's own bytes when nothing had to change, else `json` serialised. */
+  bytes: Uint8Array | string;
+}
 
 /**
- * One provider family. Families whose API is OpenAI-shaped are declared, not coded (see
- * `openai-compatible.ts`); the others implement the same interface in a module of their own.
+ * One provider family: the wire format it speaks and how to call it. Families whose API is
+ * OpenAI-shaped are declared, not coded (see `openai-compatible.ts`); the others implement the same
+ * interface in a module of their own.
  */
 export interface ProviderFamily {
-  /** Calls the provider's chat-completions endpoint; returns its raw HTTP response. */
-  chatCompletions(binding: ProviderBinding, body: ChatBody, ctx: CallContext): Promise<Response>;
+  readonly format: WireFormat;
+  /** Sends one request in `format` to the binding; returns its raw HTTP response. */
+  send(binding: ProviderBinding, body: OutgoingBody, ctx: CallContext): Promise<Response>;
+  /**
+   * Whether an error answer is worth trying on the next binding. Families without their own rule
+   * use `retryableStatus`; HTML and non-JSON error bodies are retried whatever this says.
+   */
+  isRetryable?(status: number, body: unknown): boolean;
 }
+
+/** The generic rule: not found, timeouts, rate limits and server errors move to the next binding. */
+export const retryableStatus = (status: number): boolean =>
+  status === 404 || status === 408 || status === 429 || status >= 500;
 
 /** A provider binding that cannot be called as configured (missing key or URL, unknown type). */
 export class BindingMisconfigured extends Error {

@@ -9,3 +9,12 @@ export function midStreamFailureFrame(message: string): Uint8Array {
   });
   return encoder.encode(`event: error\ndata: ${data}\n\n`);
 }
+
+/** The same terminal frame in Anthropic's error envelope, for `/v1/messages` streams. */
+export function anthropicMidStreamFailureFrame(message: string): Uint8Array {
+  const data = JSON.stringify({
+    type: "error",
+    error: { type: "provider_error", code: "upstream_mid_stream_failure", message },
+  });
+  return encoder.encode(`event: error\ndata: ${data}\n\n`);
+}

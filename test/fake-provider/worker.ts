@@ -1,8 +1,9 @@
+import { anthropicError, message, messageStreamEvents, type MessagesRequestLike } from "./anthropic";
 import { completion, openAIError, streamFrames, type ChatRequestLike } from "./openai";
 
 /**
- * The project's own fake provider: speaks the OpenAI wire format (streaming included) and fails on
- * demand. A scenario is chosen by the path prefix of the binding's base_url, so one fallback chain
+ * The project's own fake provider: speaks the OpenAI wire format at /v1/chat/completions and
+ * Anthropic's at /v1/messages (streaming included; see anthropic.ts), and fails on demand. A scenario is chosen by the path prefix of the binding's base_url, so one fallback chain
  * can mix healthy and failing bindings:
  *
  *   /v1/chat/completions                       healthy
@@ -16,6 +17,9 @@ import { completion, openAIError, streamFrames, type ChatRequestLike } from "./o
  *   /s/slow-20/v1/...                          waits 20 ms before each chunk
  *   /s/split/v1/...                            streams in 7-byte pieces that cut events and lines
  *
+ * /v1/messages answers 400 in Anthropic's error shape when `x-api-key` or `anthropic-version` is
+ * missing, and its `status-…` errors are in Anthropic's shape too.
+ *
  * Every request is recorded (method, path, headers, body, whether the caller aborted) for tests to
  * inspect: in the same isolate through `recorded`, from another process through GET /__requests.
  */
@@ -26,6 +30,8 @@ export interface RecordedRequest {
   scenario: string;
   headers: Record<string, string>;
   body: unknown;
+  /** The body exactly as it arrived. */
+  raw: string;
   aborted: boolean;
 }
 
@@ -44,13 +50,14 @@ function waitForAbort(signal: AbortSignal): Promise<never> {
   });
 }
 
+/** `frames` are complete SSE events (their text up to and including the blank line); the scenarios count events. */
 function sseStream(frames: string[], scenario: string, signal: AbortSignal, onCancel: () => void): ReadableStream<Uint8Array> {
   const dropAfter = /^drop-after-(\d+)$/.exec(scenario);
   const truncateAfter = /^truncate-after-(\d+)$/.exec(scenario);
   const hangAfter = /^hang-after-(\d+)$/.exec(scenario);
   const slow = /^slow-(\d+)$/.exec(scenario);
   const cut = Number(dropAfter?.[1] ?? truncateAfter?.[1] ?? hangAfter?.[1] ?? Infinity);
-  let bytes = encoder.encode(frames.map((f) => `data: ${f}\n\n`).join(""));
+  let bytes = encoder.encode(frames.join(""));
   let i = 0;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -68,7 +75,7 @@ function sseStream(frames: string[], scenario: string, signal: AbortSignal, onCa
       }
       if (i >= frames.length) return controller.close();
       if (slow) await sleep(Number(slow[1]));
-      controller.enqueue(encoder.encode(`data: ${frames[i++]}\n\n`));
+      controller.enqueue(encoder.encode(frames[i++]));
     },
     cancel() {
       onCancel();
@@ -95,12 +102,15 @@ export async function handleFakeProvider(request: Request): Promise<Response> {
   }
   const headers: Record<string, string> = {};
   request.headers.forEach((v, k) => (headers[k] = v));
-  const entry: RecordedRequest = { method: request.method, path, scenario, headers, body, aborted: false };
+  const entry: RecordedRequest = { method: request.method, path, scenario, headers, body, raw: text, aborted: false };
   recorded.push(entry);
   request.signal.addEventListener("abort", () => (entry.aborted = true), { once: true });
 
   const status = /^status-(\d{3})$/.exec(scenario);
-  if (status) return Response.json(openAIError(Number(status[1])), { status: Number(status[1]) });
+  if (status) {
+    const code = Number(status[1]);
+    return Response.json(path === "/v1/messages" ? anthropicError(code) : openAIError(code), { status: code });
+  }
   const html = /^html-(\d{3})$/.exec(scenario);
   if (html) {
     return new Response("<!DOCTYPE html><html><head><title>Bad Gateway</title></head><body><h1>502</h1></body></html>", {
@@ -117,18 +127,38 @@ export async function handleFakeProvider(request: Request): Promise<Response> {
   if (request.method === "GET" && path === "/v1/models") {
     return Response.json({ object: "list", data: [{ id: "gpt-4o-mini", object: "model", created: 0, owned_by: "fake" }] });
   }
+  if (request.method === "POST" && path === "/v1/messages") return messages(request, body, scenario, entry);
   if (request.method !== "POST" || path !== "/v1/chat/completions") {
     return Response.json({ error: { message: `fake provider has no route ${request.method} ${path}`, type: "invalid_request_error" } }, { status: 404 });
   }
   const req = (body ?? {}) as ChatRequestLike;
   const id = `chatcmpl-fake${recorded.length}`;
   if (req.stream === true) {
-    return new Response(sseStream(streamFrames(req, id), scenario, request.signal, () => (entry.aborted = true)), {
+    const events = streamFrames(req, id).map((f) => `data: ${f}\n\n`);
+    return new Response(sseStream(events, scenario, request.signal, () => (entry.aborted = true)), {
       headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" },
     });
   }
   if (scenario.startsWith("slow-")) await sleep(Number(scenario.slice(5)));
   return Response.json(completion(req, id));
+}
+
+/** Anthropic's Messages endpoint. */
+async function messages(request: Request, body: unknown, scenario: string, entry: RecordedRequest): Promise<Response> {
+  for (const header of ["x-api-key", "anthropic-version"]) {
+    if (!request.headers.get(header)) {
+      return Response.json(anthropicError(400, `${header}: header is required`), { status: 400 });
+    }
+  }
+  const req = (body ?? {}) as MessagesRequestLike;
+  const id = `msg_fake${recorded.length}`;
+  if (req.stream === true) {
+    return new Response(sseStream(messageStreamEvents(req, id), scenario, request.signal, () => (entry.aborted = true)), {
+      headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" },
+    });
+  }
+  if (scenario.startsWith("slow-")) await sleep(Number(scenario.slice(5)));
+  return Response.json(message(req, id));
 }
 
 export default { fetch: handleFakeProvider } satisfies ExportedHandler;

@@ -1,0 +1,49 @@
+import { admit } from "./admit";
+import { authenticate } from "./authenticate";
+import type { RequestContext } from "./context";
+import { messagesPrompt, parseMessagesRequest } from "./parse-messages";
+import { stripCacheControl } from "./prompt-cache";
+import { resolveModel } from "./resolve-model";
+import { serveFromChain } from "./serve-chain";
+
+/**
+ * POST /v1/messages (Anthropic Messages), stage by stage, served by the bindings of the chain that
+ * speak Anthropic's format natively: the body goes upstream byte for byte unless something had to
+ * change (the model name of an alias or `provider/model`, `cache_control` stripped under
+ * `cache.mode: "disable"`), and the answer comes back untouched. Errors use Anthropic's envelope
+ * (errors.ts, by path).
+ */
+
+/** Client headers an Anthropic upstream honours and the gateway forwards. */
+const FORWARDED = ["anthropic-beta"] as const;
+
+export async function messages(ctx: RequestContext, headers: Headers): Promise<Response> {
+  const bundle = await authenticate(ctx, headers); // 2. key → bundle
+  const parsed = parseMessagesRequest(ctx.rawBody); // 3. validate the body
+  const targets = resolveModel(bundle, parsed.model); // 3. model → chain of targets
+  const admission = await admit(ctx, bundle, targets, {
+    prompt: messagesPrompt(parsed),
+    maxOutputTokens: parsed.max_tokens,
+  }); // 5. limits and budgets
+  const stripped = bundle.config.cache.mode === "disable" ? stripCacheControl(parsed) : { value: parsed, removed: 0 };
+  if (stripped.removed > 0) ctx.log.debug("cache_control_stripped", { markers: stripped.removed });
+  const forwardHeaders: Record<string, string> = {};
+  for (const name of FORWARDED) {
+    const value = headers.get(name);
+    if (value !== null) forwardHeaders[name] = value;
+  }
+  // 6–8. dispatch, respond, settle
+  return serveFromChain(
+    ctx,
+    bundle,
+    admission,
+    targets,
+    {
+      format: "anthropic-messages",
+      body: stripped.value,
+      raw: stripped.removed > 0 ? null : ctx.rawBody,
+      forwardHeaders,
+    },
+    true,
+  );
+}

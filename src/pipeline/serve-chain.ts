@@ -1,0 +1,39 @@
+import type { KeyBundle } from "../control-plane/bundles";
+import { GatewayError } from "../errors";
+import type { Admission } from "./admit";
+import { BUDGET_WARNING_HEADER } from "./budget-warning";
+import type { RequestContext } from "./context";
+import { dispatch, type DispatchRequest, type Dispatched } from "./dispatch";
+import type { ModelTarget } from "./resolve-model";
+import { respond } from "./respond";
+import { settle, type Settlement } from "./settle";
+
+/**
+ * Stages 6 to 8 for an admitted request, whatever its wire format: walk the chain, answer the client,
+ * and settle after the response (inside waitUntil), also when every attempt failed.
+ */
+export async function serveFromChain(
+  ctx: RequestContext,
+  bundle: KeyBundle,
+  admission: Admission,
+  targets: ModelTarget[],
+  request: DispatchRequest,
+  clientAskedForUsage: boolean,
+): Promise<Response> {
+  const onSettled = (s: Settlement) => settle(ctx, bundle, admission, s); // 8. after the response, in waitUntil
+  let dispatched: Dispatched;
+  try {
+    dispatched = await dispatch(ctx, targets, request); // 6. walk the chain
+  } catch (err) {
+    ctx.exec.waitUntil(
+      onSettled({ outcome: ctx.clientSignal.aborted ? "cancelled" : "provider_error", usage: null, target: null }),
+    );
+    if (err instanceof GatewayError && admission.budgetWarning) {
+      err.headers[BUDGET_WARNING_HEADER] = admission.budgetWarning;
+    }
+    throw err;
+  }
+  const response = respond(ctx, dispatched, clientAskedForUsage, onSettled); // 7. stream back
+  if (admission.budgetWarning) response.headers.set(BUDGET_WARNING_HEADER, admission.budgetWarning);
+  return response;
+}

@@ -1,0 +1,25 @@
+import type { WireFormat } from "../providers/types";
+import { readAnthropicUsage, readOpenAIUsage, type TokenUsage } from "../providers/usage";
+import { tapAnthropicStream } from "../sse/anthropic-stream";
+import type { StreamOutcome, TapControls } from "../sse/event-tap";
+import { tapOpenAIStream } from "../sse/openai-stream";
+
+/** What the pipeline needs of each wire format: reading a JSON answer's usage, and tapping its stream. */
+export interface WireFormatHandling {
+  readUsage(json: unknown): TokenUsage | null;
+  /** `hideUsageChunk`: the gateway asked for a usage chunk the client did not (OpenAI only). */
+  tap(upstream: ReadableStream<Uint8Array>, controls: TapControls, hideUsageChunk: boolean): ReadableStream<Uint8Array>;
+}
+
+export const WIRE_FORMATS: Record<WireFormat, WireFormatHandling> = {
+  "openai-chat": {
+    readUsage: readOpenAIUsage,
+    tap: (upstream, controls, hideUsageChunk) => tapOpenAIStream(upstream, { ...controls, hideUsageChunk }),
+  },
+  "anthropic-messages": {
+    readUsage: readAnthropicUsage,
+    tap: (upstream, controls) => tapAnthropicStream(upstream, controls),
+  },
+};
+
+export type { StreamOutcome };

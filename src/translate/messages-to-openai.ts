@@ -1,0 +1,131 @@
+import { urlFromSource } from "./images";
+import { untranslatable } from "./invalid";
+import type { DroppedParams } from "./notes";
+import type { AnthropicContentBlock, AnthropicMessageParam, AnthropicMessagesRequest } from "./schemas/anthropic";
+import type { OpenAIMessage, OpenAIToolCall, OpenAIUserPart } from "./schemas/openai";
+
+/**
+ * An Anthropic conversation as OpenAI's: the top-level `system` becomes a leading system message,
+ * `tool_result` blocks become `tool` messages (ahead of the rest of their user turn, right after the
+ * assistant's tool calls), `tool_use` blocks become `tool_calls` with JSON-string arguments. Images a
+ * tool returned move to a user message after the tool messages (OpenAI tool messages carry text only).
+ * Thinking blocks and `cache_control` markers have no OpenAI equivalent and are dropped.
+ */
+export function openAIConversation(
+  system: AnthropicMessagesRequest["system"],
+  messages: AnthropicMessageParam[],
+  dropped: DroppedParams,
+): OpenAIMessage[] {
+  const out: OpenAIMessage[] = [];
+  if (typeof system === "string") {
+    if (system !== "") out.push({ role: "system", content: system });
+  } else if (system && system.length > 0) {
+    if (system.some((b) => b.cache_control != null)) dropped.add("cache_control");
+    out.push({ role: "system", content: system.map((b) => b.text).join("\n") });
+  }
+
+  messages.forEach((m, i) => {
+    const field = `messages[${i}].content`;
+    if (typeof m.content === "string") {
+      out.push({ role: m.role, content: m.content });
+      return;
+    }
+    if (m.content.some((b) => b.cache_control != null)) dropped.add("cache_control");
+    if (m.role === "user") out.push(...userMessages(m.content, field, dropped));
+    else out.push(assistantMessage(m.content, field, dropped));
+  });
+  return out;
+}
+
+function userMessages(blocks: AnthropicContentBlock[], field: string, dropped: DroppedParams): OpenAIMessage[] {
+  const tools: OpenAIMessage[] = [];
+  const parts: OpenAIUserPart[] = [];
+  const toolImages: OpenAIUserPart[] = [];
+  blocks.forEach((block, j) => {
+    const at = `${field}[${j}]`;
+    switch (block.type) {
+      case "text":
+        parts.push({ type: "text", text: block.text });
+        return;
+      case "image":
+        parts.push({ type: "image_url", image_url: { url: urlFromSource(block.source, `${at}.source`) } });
+        return;
+      case "document":
+        parts.push(documentPart(block.source, block.title, at));
+        return;
+      case "tool_result": {
+        if (block.is_error === true) dropped.add("messages[].content[].is_error");
+        const content = block.content ?? "";
+        const texts: string[] = [];
+        if (typeof content === "string") texts.push(content);
+        else
+          content.forEach((c, k) => {
+            if (c.type === "text") texts.push(c.text);
+            else
+              toolImages.push({
+                type: "image_url",
+                image_url: { url: urlFromSource(c.source, `${at}.content[${k}].source`) },
+              });
+          });
+        tools.push({ role: "tool", tool_call_id: block.tool_use_id, content: texts.join("\n") });
+        return;
+      }
+      case "thinking":
+      case "redacted_thinking":
+        dropped.add("thinking blocks");
+        return;
+      case "tool_use":
+        throw untranslatable(`${at}.type`, "tool_use blocks belong in assistant turns");
+    }
+  });
+  const rest = [...toolImages, ...parts];
+  if (rest.length === 0) return tools;
+  const only = rest[0];
+  const content = rest.length === 1 && only?.type === "text" ? only.text : rest;
+  return [...tools, { role: "user", content }];
+}
+
+function documentPart(
+  source: Extract<AnthropicContentBlock, { type: "document" }>["source"],
+  title: string | null | undefined,
+  at: string,
+): OpenAIUserPart {
+  if (source.type === "text" && typeof source.data === "string") return { type: "text", text: source.data };
+  const url = urlFromSource(source, `${at}.source`);
+  if (!url.startsWith("data:")) {
+    throw untranslatable(`${at}.source`, "OpenAI takes documents as inline base64 data only, not by URL");
+  }
+  return { type: "file", file: { file_data: url, filename: title ?? "document.pdf" } };
+}
+
+function assistantMessage(blocks: AnthropicContentBlock[], field: string, dropped: DroppedParams): OpenAIMessage {
+  let text = "";
+  const toolCalls: OpenAIToolCall[] = [];
+  blocks.forEach((block, j) => {
+    switch (block.type) {
+      case "text":
+        text += block.text;
+        return;
+      case "tool_use":
+        toolCalls.push({
+          id: block.id,
+          type: "function",
+          function: { name: block.name, arguments: JSON.stringify(block.input) },
+        });
+        return;
+      case "thinking":
+      case "redacted_thinking":
+        dropped.add("thinking blocks");
+        return;
+      case "image":
+      case "document":
+      case "tool_result":
+        throw untranslatable(`${field}[${j}].type`, `${block.type} blocks belong in user turns`);
+    }
+  });
+  return {
+    role: "assistant",
+    content: text === "" && toolCalls.length > 0 ? null : text,
+    ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
+  };
+}
