@@ -137,7 +137,12 @@ export async function drainOutbox(
         failures,
         now() + drainBackoffMs(failures),
       );
-      return { drained, remaining: outboxState(sql).pending, error: message };
+      const remaining = outboxState(sql).pending;
+      // The ledger falls behind silently otherwise: say so where operators look (runbook: ledger_drain_failed).
+      console.warn(
+        JSON.stringify({ level: "warn", event: "ledger_drain_failed", error: message, failures, pending: remaining }),
+      );
+      return { drained, remaining, error: message };
     }
     sql.exec("DELETE FROM outbox WHERE seq <= ?", last.seq);
     sql.exec(
