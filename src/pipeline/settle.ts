@@ -59,6 +59,18 @@ export function usageRecord(ctx: RequestContext, bundle: KeyBundle, s: Settlemen
 
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
+const RETRY_DELAY_MS = 250;
+
+/** A transient Durable Object error (a reset, an overloaded object) gets one more try. */
+async function withOneRetry(run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch {
+    await new Promise((r) => setTimeout(r, RETRY_DELAY_MS));
+    await run();
+  }
+}
+
 export async function settle(
   ctx: RequestContext,
   bundle: KeyBundle,
@@ -70,19 +82,19 @@ export async function settle(
   const tokens = s.usage ? s.usage.inputTokens + s.usage.outputTokens : 0;
   const requestId = ctx.requestId;
   const key = keyLimiter(ctx.env, bundle.vk.id);
-  const calls: { object: string; done: Promise<void> }[] = [
+  // Settling and recording are idempotent per request id in the objects, so one retry is safe.
+  const calls: { object: string; run: () => Promise<void> }[] = [
     {
       object: "key",
-      done: admission.keyAdmitted
-        ? key.settle({ requestId, tokens, costMicros: cost ?? 0, record })
-        : key.record(record),
+      run: () =>
+        admission.keyAdmitted ? key.settle({ requestId, tokens, costMicros: cost ?? 0, record }) : key.record(record),
     },
     ...admission.scopes.map((scope) => ({
       object: scope.name,
-      done: scope.stub.settle({ requestId, costMicros: cost ?? 0 }),
+      run: () => scope.stub.settle({ requestId, costMicros: cost ?? 0 }),
     })),
   ];
-  const results = await Promise.allSettled(calls.map((c) => c.done));
+  const results = await Promise.allSettled(calls.map((c) => withOneRetry(c.run)));
   results.forEach((r, i) => {
     // The reservation is released by the object's own sweep; the failure must still be visible.
     if (r.status === "rejected")

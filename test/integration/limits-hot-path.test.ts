@@ -174,3 +174,29 @@ describe("a Durable Object that fails", () => {
     expect(counted.key.calls).toEqual(["admit", "release"]);
   });
 });
+
+describe("settlement after the response", () => {
+  it("retries a Durable Object that fails once, so the request is still settled and recorded", async () => {
+    const { key } = await createServingKey();
+    let failures = 0;
+    const flaky = {
+      idFromName: (name: string) => env.KEY_LIMITER.idFromName(name),
+      get: (id: DurableObjectId) => {
+        const real = env.KEY_LIMITER.get(id);
+        return {
+          record: (rec: Parameters<typeof real.record>[0]) => {
+            if (failures++ === 0) return Promise.reject(new Error("Durable Object is overloaded."));
+            return real.record(rec);
+          },
+        };
+      },
+    };
+    const { response, settled } = await sendChat(key.secret, BODY, { KEY_LIMITER: flaky });
+    expect(response.status).toBe(200);
+    await response.text();
+    await settled();
+    expect(failures).toBe(2);
+    await drainOutbox(key.id);
+    expect(await ledgerRows(key.id)).toEqual([expect.objectContaining({ vk_id: key.id, outcome: "ok" })]);
+  });
+});
