@@ -11,6 +11,7 @@ import {
 import type { TokenUsage } from "../providers/usage";
 import { circuitAllows, reportAttempt } from "./circuit-breaker";
 import type { RequestContext } from "./context";
+import { bridgeBetween, type Bridge } from "./format-bridge";
 import type { ModelTarget } from "./resolve-model";
 import { WIRE_FORMATS } from "./wire-formats";
 
@@ -18,7 +19,10 @@ import { WIRE_FORMATS } from "./wire-formats";
  * Stage 6: walk the resolved targets (the fallback chain) until one answers, in whatever wire format
  * the client spoke. Retryable failures (network, timeout, the family's retryable statuses, HTML or
  * non-JSON bodies) move to the next binding; a provider's own JSON 4xx is final and passed through.
- * A binding whose circuit is open (circuit-breaker.ts), or that speaks another format, is skipped.
+ * A binding whose circuit is open (circuit-breaker.ts) is skipped. A binding that speaks another
+ * format than the client's is reached through a translation (format-bridge.ts): the request goes out
+ * in the binding's format, and a JSON answer or error body comes back already in the client's; a
+ * stream comes back in the binding's format with the bridge that respond.ts translates it with.
  * Nothing here has reached the client yet.
  */
 
@@ -35,7 +39,9 @@ export interface DispatchRequest {
 export type Dispatched =
   | {
       kind: "stream";
+      /** The upstream's format (its stream is tapped in it); `bridge` says how the client hears it. */
       format: WireFormat;
+      bridge: Bridge;
       target: ModelTarget;
       body: ReadableStream<Uint8Array>;
       abort: (reason: string) => void;
@@ -47,6 +53,8 @@ interface FailedAttempt {
   binding: string;
   reason: string;
   timedOut: boolean;
+  /** The client's request cannot be translated for this binding (a 400 when no binding could serve). */
+  untranslatable?: GatewayError;
 }
 
 class AttemptTimeout extends Error {
@@ -73,6 +81,20 @@ function outgoing(request: DispatchRequest, model: string): OutgoingBody {
   return { json, bytes: JSON.stringify(json) };
 }
 
+/** The request as the binding's format needs it: the client's own (bytes kept when possible), or translated. */
+function outgoingFor(ctx: RequestContext, request: DispatchRequest, target: ModelTarget, bridge: Bridge): OutgoingBody {
+  if (bridge.kind === "passthrough") return outgoing(request, target.model);
+  const { body, dropped } = bridge.request(request.body, target.model);
+  if (dropped.length > 0) {
+    ctx.log.info("translation_dropped_params", {
+      provider: target.binding.name,
+      model: target.model,
+      dropped: dropped.join("; "),
+    });
+  }
+  return { json: body, bytes: JSON.stringify(body) };
+}
+
 /** Whether an attempt's result tells the circuit breaker the binding is healthy, failing, or neither. */
 type Health = "success" | "failure" | "neutral";
 
@@ -85,6 +107,7 @@ async function attempt(
 ): Promise<{ result: Dispatched | FailedAttempt; health: Health }> {
   const { binding } = target;
   const format = family.format;
+  const bridge = bridgeBetween(request.format, format);
   const fail = (reason: string, timedOut = false) => ({
     result: { binding: binding.name, reason, timedOut },
     health: "failure" as Health,
@@ -92,11 +115,22 @@ async function attempt(
   const ok = (result: Dispatched) => ({ result, health: "success" as Health });
   const stream = request.body.stream === true;
 
+  let body: OutgoingBody;
+  try {
+    body = outgoingFor(ctx, request, target, bridge);
+  } catch (err) {
+    if (!(err instanceof GatewayError)) throw err;
+    return {
+      result: { binding: binding.name, reason: err.message, timedOut: false, untranslatable: err },
+      health: "neutral",
+    };
+  }
+
   const controller = new AbortController();
   const signal = AbortSignal.any([ctx.clientSignal, controller.signal]);
   const timer = setTimeout(() => controller.abort(new AttemptTimeout(`timed out after ${timeoutMs} ms`)), timeoutMs);
   try {
-    const res = await family.send(binding, outgoing(request, target.model), {
+    const res = await family.send(binding, body, {
       env: ctx.env,
       signal,
       development: ctx.config.environment === "development",
@@ -106,7 +140,7 @@ async function attempt(
     if (res.ok && stream && contentType.includes("text/event-stream") && res.body) {
       clearTimeout(timer);
       const abort = (reason: string) => controller.abort(new Error(reason));
-      return ok({ kind: "stream", format, target, body: res.body as ReadableStream<Uint8Array>, abort });
+      return ok({ kind: "stream", format, bridge, target, body: res.body as ReadableStream<Uint8Array>, abort });
     }
     const text = await res.text();
     const html = looksLikeHtml(contentType, text);
@@ -119,19 +153,28 @@ async function attempt(
       }
       if (html) return fail(`returned an HTML page instead of JSON (HTTP ${res.status})`);
       if (json === NOT_JSON) return fail(`returned a body that is not JSON (HTTP ${res.status})`);
-      return ok({
-        kind: "json",
-        format,
-        target,
-        status: res.status,
-        text,
-        usage: WIRE_FORMATS[format].readUsage(json),
-      });
+      const usage = WIRE_FORMATS[format].readUsage(json);
+      if (bridge.kind === "passthrough") {
+        return ok({ kind: "json", format, target, status: res.status, text, usage });
+      }
+      let translated: string;
+      try {
+        translated = JSON.stringify(bridge.response(json));
+      } catch (err) {
+        if (!(err instanceof GatewayError)) throw err;
+        return fail(err.message);
+      }
+      return ok({ kind: "json", format: request.format, target, status: res.status, text: translated, usage });
     }
     if (html) return fail(`HTTP ${res.status} (HTML error page)`);
     if (json === NOT_JSON) return fail(`HTTP ${res.status} (non-JSON body)`);
     const retryable = family.isRetryable ? family.isRetryable(res.status, json) : retryableStatus(res.status);
     if (retryable) return fail(`HTTP ${res.status}`);
+    if (bridge.kind === "translate") {
+      const error = bridge.error(res.status, json);
+      const out = { status: error.status, text: JSON.stringify(error.body), contentType: "application/json" };
+      return ok({ kind: "passthrough", format: request.format, target, ...out });
+    }
     const contentTypeOut = contentType || "application/json";
     return ok({ kind: "passthrough", format, target, status: res.status, text, contentType: contentTypeOut });
   } catch (err) {
@@ -147,10 +190,9 @@ async function attempt(
 }
 
 /** The family to call for a target, or why the target is skipped without a call. */
-function callable(target: ModelTarget, format: WireFormat): { family: ProviderFamily } | { skip: string } {
+function callable(target: ModelTarget): { family: ProviderFamily } | { skip: string } {
   const family = familyFor(target.binding.type);
   if (!family) return { skip: `binding type "${target.binding.type}" is not supported yet` };
-  if (family.format !== format) return { skip: `translation from ${format} to ${family.format} is not wired yet` };
   const circuit = circuitAllows(target.binding.name);
   return circuit.pass ? { family } : { skip: circuit.reason };
 }
@@ -169,7 +211,7 @@ export async function dispatch(
     ctx.meta.provider = target.binding.name;
     ctx.meta.model = target.model;
     ctx.meta.attempts++;
-    const call = callable(target, request.format);
+    const call = callable(target);
     let failure: FailedAttempt;
     if ("skip" in call) {
       failure = { binding: target.binding.name, reason: call.skip, timedOut: false };
@@ -183,6 +225,9 @@ export async function dispatch(
     ctx.log.warn("provider_attempt_failed", { provider: failure.binding, model: target.model, reason: failure.reason });
     if (ctx.clientSignal.aborted) break;
   }
+  // Nothing was tried but translations the request does not allow: that is the client's to fix.
+  const untranslatable = failures[0]?.untranslatable;
+  if (untranslatable && failures.every((f) => f.untranslatable)) throw untranslatable;
   const last = failures[failures.length - 1];
   const detail = failures.map((f, i) => `attempt ${i + 1} ${f.binding}: ${f.reason}`).join("; ");
   const advice = "Retry later, or add another provider to this key's fallback chain.";

@@ -7,11 +7,11 @@ import { resolveModel } from "./resolve-model";
 import { serveFromChain } from "./serve-chain";
 
 /**
- * POST /v1/messages (Anthropic Messages), stage by stage, served by the bindings of the chain that
- * speak Anthropic's format natively: the body goes upstream byte for byte unless something had to
- * change (the model name of an alias or `provider/model`, `cache_control` stripped under
- * `cache.mode: "disable"`), and the answer comes back untouched. Errors use Anthropic's envelope
- * (errors.ts, by path).
+ * POST /v1/messages (Anthropic Messages), stage by stage. A binding that speaks Anthropic's format
+ * gets the body byte for byte unless something had to change (the model name of an alias or
+ * `provider/model`, `cache_control` stripped under `cache.mode: "disable"`), and its answer comes back
+ * untouched; an OpenAI-format binding is reached through translation (format-bridge.ts). Errors use
+ * Anthropic's envelope (errors.ts, by path).
  */
 
 /** Client headers an Anthropic upstream honours and the gateway forwards. */

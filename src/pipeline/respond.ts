@@ -4,8 +4,11 @@ import type { Settlement } from "./settle";
 import { WIRE_FORMATS, type StreamOutcome } from "./wire-formats";
 
 /**
- * Stage 7: turn what the provider sent into the client's response, bytes untouched, in the format it
- * was dispatched in (the tap comes from that format). What the request used is handed
+ * Stage 7: turn what the provider sent into the client's response. A stream is tapped in the
+ * upstream's format (usage, completion, failures); when the client speaks another format, the
+ * dispatch's bridge writes the client's events instead of the upstream's bytes (and the terminal frame
+ * of a broken stream in the client's format). JSON answers and error bodies arrive already in the
+ * client's format (dispatch.ts). What the request used is handed
  * to `onSettled` once it is known (after the stream ends, for a stream), inside `waitUntil`, so
  * settlement (settle.ts) never runs on the client's time.
  */
@@ -19,9 +22,10 @@ export function respond(
   if (d.kind === "stream") {
     let resolveDone: (o: StreamOutcome) => void = () => undefined;
     const done = new Promise<StreamOutcome>((r) => (resolveDone = r));
+    const output = d.bridge.kind === "translate" ? d.bridge.stream(d.target.model, clientAskedForUsage) : undefined;
     const body = WIRE_FORMATS[d.format].tap(
       d.body,
-      { abortUpstream: d.abort, onDone: resolveDone },
+      { abortUpstream: d.abort, onDone: resolveDone, ...(output ? { output } : {}) },
       !clientAskedForUsage,
     );
     ctx.exec.waitUntil(

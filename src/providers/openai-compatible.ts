@@ -1,12 +1,27 @@
 import type { ProviderBinding } from "../control-plane/bundles";
+import { AZURE } from "./azure";
+import { GEMINI } from "./gemini";
 import { BindingMisconfigured, type CallContext, type OutgoingBody, type ProviderFamily } from "./types";
+
+/** How one OpenAI-shaped provider is reached. The hooks serve providers that differ only in URL or auth. */
+export interface OpenAIShapedPreset {
+  /** The API root when the binding names none; null: the binding must give `base_url`. */
+  baseUrl: string | null;
+  keyRequired: boolean;
+  /** Where chat completions for `model` go; by default `{root}/chat/completions`. May throw BindingMisconfigured. */
+  chatCompletionsUrl?: (binding: ProviderBinding, model: string) => string;
+  /** The headers that carry the key; by default `Authorization: Bearer <key>`. */
+  authHeaders?: (key: string) => Record<string, string>;
+}
 
 /**
  * Every provider whose API is OpenAI's, declared by its API root and whether it needs a key.
  * `openai-compatible` has no default root: its binding names one (Ollama, vLLM, LiteLLM, …).
  */
-export const OPENAI_SHAPED: Record<string, { baseUrl: string | null; keyRequired: boolean }> = {
+export const OPENAI_SHAPED: Record<string, OpenAIShapedPreset> = {
   openai: { baseUrl: "https://api.openai.com/v1", keyRequired: true },
+  azure: AZURE,
+  gemini: GEMINI,
   groq: { baseUrl: "https://api.groq.com/openai/v1", keyRequired: true },
   mistral: { baseUrl: "https://api.mistral.ai/v1", keyRequired: true },
   deepseek: { baseUrl: "https://api.deepseek.com/v1", keyRequired: true },
@@ -52,8 +67,11 @@ export const openAICompatible: ProviderFamily = {
       "content-type": "application/json",
       accept: body.json.stream ? "text/event-stream" : "application/json",
     };
-    if (key) headers.authorization = `Bearer ${key}`;
-    return fetch(endpoint(binding, "/chat/completions", preset?.baseUrl), {
+    if (key) Object.assign(headers, preset?.authHeaders ? preset.authHeaders(key) : { authorization: `Bearer ${key}` });
+    const url = preset?.chatCompletionsUrl
+      ? preset.chatCompletionsUrl(binding, body.json.model)
+      : endpoint(binding, "/chat/completions", preset?.baseUrl);
+    return fetch(url, {
       method: "POST",
       headers,
       body: body.bytes,

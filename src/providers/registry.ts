@@ -1,4 +1,6 @@
+import type * as z from "zod";
 import { anthropic } from "./anthropic";
+import { azureSettingsSchema } from "./azure";
 import { mock } from "./mock";
 import { OPENAI_SHAPED, openAICompatible } from "./openai-compatible";
 import type { ProviderFamily } from "./types";
@@ -8,5 +10,11 @@ export function familyFor(type: string): ProviderFamily | null {
   if (type in OPENAI_SHAPED) return openAICompatible;
   if (type === "anthropic") return anthropic;
   if (type === "mock") return mock;
+  return null;
+}
+
+/** Binding type → the schema its `settings` must pass (checked when a binding is written and used), if any. */
+export function settingsSchemaFor(type: string): z.ZodType | null {
+  if (type === "azure") return azureSettingsSchema;
   return null;
 }

@@ -7,6 +7,11 @@ import { EventBoundaries } from "./event-boundaries";
  * events, as soon as they complete, byte for byte, while a side parser hands each event to the
  * format's observer (usage, chunk counts, completion). A stream that breaks, or ends before the
  * format's own end marker, gets the format's terminal error frame instead of silence.
+ *
+ * With an output hook (`TapControls.output`, a translation into another wire format) the observer
+ * still reads the upstream's own events, but the client receives what the hook writes for each of
+ * them instead of the upstream's bytes, and a broken stream ends with the hook's terminal frame (the
+ * client's format), written once.
  */
 
 /** What the side parser saw of one stream. */
@@ -33,19 +38,36 @@ export interface StreamObserver {
   failureFrame(message: string): Uint8Array;
 }
 
+/** Writes the client's stream from the upstream's events, when the client speaks another format. */
+export interface StreamOutput {
+  /** The client's SSE text for one upstream event (often empty, possibly several events). */
+  push(event: EventSourceMessage): string;
+  /** The client's terminal failure frame; empty once the output already ended (finished or failed). */
+  fail(message: string): string;
+  /** The output completed normally. */
+  readonly finished: boolean;
+  /** Why the output ended in its own failure frame (an upstream error event, an unreadable event). */
+  readonly failure: string | null;
+}
+
 export interface TapControls {
   /** Cancels the upstream request (client disconnect). */
   abortUpstream: (reason: string) => void;
   onDone: (outcome: StreamOutcome) => void;
+  /** Absent: the upstream's bytes go to the client as they are. Present: the client gets what it writes. */
+  output?: StreamOutput;
 }
 
 const decoder = new TextDecoder();
+const encoder = new TextEncoder();
 
 export function tapEventStream(
   upstream: ReadableStream<Uint8Array>,
   observer: StreamObserver,
   controls: TapControls,
 ): ReadableStream<Uint8Array> {
+  const output = controls.output;
+  if (output) return tapWithOutput(upstream, observer, controls, output);
   const reader = upstream.getReader();
   const boundaries = new EventBoundaries();
   const outcome: StreamOutcome = { chunks: 0, usage: null, completed: false, cancelled: false, failure: null };
@@ -138,6 +160,93 @@ export function tapEventStream(
           return end(controller, `the provider closed the stream after ${outcome.chunks} chunks without finishing it`);
         }
         if (forward(boundaries.push(result.value), controller)) return;
+      }
+    },
+    async cancel(reason) {
+      outcome.cancelled = true;
+      outcome.failure = "the client disconnected";
+      controls.abortUpstream("client disconnected");
+      await reader.cancel(reason).catch(() => undefined);
+      finish();
+    },
+  });
+}
+
+/**
+ * The tap with an output hook: every upstream event goes to the observer (what the upstream said) and
+ * then to the output (what the client hears); the output's text is forwarded as soon as an upstream
+ * chunk has produced any. Dropping events is the output's business, so the observer's verdict is
+ * ignored.
+ */
+function tapWithOutput(
+  upstream: ReadableStream<Uint8Array>,
+  observer: StreamObserver,
+  controls: TapControls,
+  output: StreamOutput,
+): ReadableStream<Uint8Array> {
+  const reader = upstream.getReader();
+  const outcome: StreamOutcome = { chunks: 0, usage: null, completed: false, cancelled: false, failure: null };
+  let pending = "";
+  let finished = false;
+  const parser = createParser({
+    onEvent(ev) {
+      observer.onEvent(ev, outcome);
+      pending += output.push(ev);
+    },
+  });
+  const utf8 = new TextDecoder(); // one per stream: a character split across chunks decodes whole
+  let endsWithCR = false;
+  const feed = (text: string) => {
+    if (text === "") return;
+    endsWithCR = text.endsWith("\r");
+    parser.feed(text);
+  };
+
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    controls.onDone(outcome);
+  };
+
+  /** Sends what the output wrote so far; true when there was anything. */
+  const flush = (controller: ReadableStreamDefaultController<Uint8Array>): boolean => {
+    if (pending === "") return false;
+    controller.enqueue(encoder.encode(pending));
+    pending = "";
+    return true;
+  };
+
+  const end = (controller: ReadableStreamDefaultController<Uint8Array>, unfinished: string) => {
+    feed(utf8.decode());
+    // The parser holds a trailing CR back to see whether an LF follows; none will. An event cut off
+    // before its blank line stays unsent, as the passthrough tap leaves it.
+    if (endsWithCR) parser.feed("\n");
+    if (!output.finished) {
+      const reason =
+        output.failure ?? outcome.failure ?? (outcome.completed ? "the translated stream did not finish" : unfinished);
+      outcome.failure = reason;
+      pending += output.fail(`${reason}. The partial answer above is incomplete; retry the request.`);
+    }
+    flush(controller);
+    controller.close();
+    finish();
+  };
+
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      for (;;) {
+        let result: ReadableStreamReadResult<Uint8Array>;
+        try {
+          result = await reader.read();
+        } catch (err) {
+          const why = err instanceof Error ? err.message : String(err);
+          return end(controller, `the provider's stream broke after ${outcome.chunks} chunks (${why})`);
+        }
+        if (result.done) {
+          return end(controller, `the provider closed the stream after ${outcome.chunks} chunks without finishing it`);
+        }
+        feed(utf8.decode(result.value, { stream: true }));
+        if (flush(controller)) return;
       }
     },
     async cancel(reason) {

@@ -1,4 +1,6 @@
 import { anthropicError, message, messageStreamEvents, type MessagesRequestLike } from "./anthropic";
+import { AZURE_CHAT, AZURE_CHAT_PATH } from "./azure";
+import { GEMINI_CHAT, GEMINI_CHAT_PATH } from "./gemini";
 import { completion, openAIError, streamFrames, type ChatRequestLike } from "./openai";
 
 /**
@@ -18,15 +20,19 @@ import { completion, openAIError, streamFrames, type ChatRequestLike } from "./o
  *   /s/split/v1/...                            streams in 7-byte pieces that cut events and lines
  *
  * /v1/messages answers 400 in Anthropic's error shape when `x-api-key` or `anthropic-version` is
- * missing, and its `status-…` errors are in Anthropic's shape too.
+ * missing, and its `status-…` errors are in Anthropic's shape too. Azure OpenAI's
+ * /openai/deployments/:deployment/chat/completions (azure.ts) and Gemini's OpenAI-compatible
+ * /v1beta/openai/chat/completions (gemini.ts) check auth their provider's way and fail in its shape.
  *
- * Every request is recorded (method, path, headers, body, whether the caller aborted) for tests to
+ * Every request is recorded (method, path, query, headers, body, whether the caller aborted) for tests to
  * inspect: in the same isolate through `recorded`, from another process through GET /__requests.
  */
 
 export interface RecordedRequest {
   method: string;
   path: string;
+  /** The query parameters (the last value of each). */
+  query: Record<string, string>;
   scenario: string;
   headers: Record<string, string>;
   body: unknown;
@@ -102,14 +108,16 @@ export async function handleFakeProvider(request: Request): Promise<Response> {
   }
   const headers: Record<string, string> = {};
   request.headers.forEach((v, k) => (headers[k] = v));
-  const entry: RecordedRequest = { method: request.method, path, scenario, headers, body, raw: text, aborted: false };
+  const query = Object.fromEntries(url.searchParams);
+  const entry: RecordedRequest = { method: request.method, path, query, scenario, headers, body, raw: text, aborted: false };
   recorded.push(entry);
   request.signal.addEventListener("abort", () => (entry.aborted = true), { once: true });
 
   const status = /^status-(\d{3})$/.exec(scenario);
   if (status) {
     const code = Number(status[1]);
-    return Response.json(path === "/v1/messages" ? anthropicError(code) : openAIError(code), { status: code });
+    const error = path === "/v1/messages" ? anthropicError(code) : (chatDialectFor(path) ?? OPENAI_CHAT).error(code);
+    return Response.json(error, { status: code });
   }
   const html = /^html-(\d{3})$/.exec(scenario);
   if (html) {
@@ -128,19 +136,41 @@ export async function handleFakeProvider(request: Request): Promise<Response> {
     return Response.json({ object: "list", data: [{ id: "gpt-4o-mini", object: "model", created: 0, owned_by: "fake" }] });
   }
   if (request.method === "POST" && path === "/v1/messages") return messages(request, body, scenario, entry);
-  if (request.method !== "POST" || path !== "/v1/chat/completions") {
+  const dialect = request.method === "POST" ? chatDialectFor(path) : null;
+  if (!dialect) {
     return Response.json({ error: { message: `fake provider has no route ${request.method} ${path}`, type: "invalid_request_error" } }, { status: 404 });
   }
+  const rejection = dialect.rejects(request, url);
+  if (rejection) return rejection;
   const req = (body ?? {}) as ChatRequestLike;
   const id = `chatcmpl-fake${recorded.length}`;
   if (req.stream === true) {
-    const events = streamFrames(req, id).map((f) => `data: ${f}\n\n`);
+    const events = dialect.streamFrames(req, id).map((f) => `data: ${f}\n\n`);
     return new Response(sseStream(events, scenario, request.signal, () => (entry.aborted = true)), {
       headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" },
     });
   }
   if (scenario.startsWith("slow-")) await sleep(Number(scenario.slice(5)));
-  return Response.json(completion(req, id));
+  return Response.json(dialect.completion(req, id));
+}
+
+/** One provider's flavour of OpenAI chat completions: what it requires of a request, and its shapes. */
+export interface ChatDialect {
+  /** The provider's error answer when the request lacks what it requires (auth, parameters), else null. */
+  rejects(request: Request, url: URL): Response | null;
+  completion(req: ChatRequestLike, id: string): object;
+  /** The stream's `data:` payloads in order, `[DONE]` last. */
+  streamFrames(req: ChatRequestLike, id: string): string[];
+  error(status: number): unknown;
+}
+
+const OPENAI_CHAT: ChatDialect = { rejects: () => null, completion, streamFrames, error: openAIError };
+
+function chatDialectFor(path: string): ChatDialect | null {
+  if (path === "/v1/chat/completions") return OPENAI_CHAT;
+  if (path === GEMINI_CHAT_PATH) return GEMINI_CHAT;
+  if (AZURE_CHAT_PATH.test(path)) return AZURE_CHAT;
+  return null;
 }
 
 /** Anthropic's Messages endpoint. */

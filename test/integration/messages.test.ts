@@ -11,7 +11,7 @@ import {
   readAnthropicError,
 } from "../helpers/anthropic";
 import { installFakeUpstream, recorded } from "../helpers/fake-upstream";
-import { parseSse, postChat, REQUEST_ID, USER_MESSAGE } from "../helpers/gateway";
+import { parseSse, REQUEST_ID, USER_MESSAGE } from "../helpers/gateway";
 import { drainOutbox, ledgerRows, PRICED_MODEL } from "../helpers/limits";
 
 /** POST /v1/messages served natively by `anthropic` bindings (contract §2–§5). */
@@ -261,35 +261,7 @@ describe("fallback between Anthropic bindings", () => {
   });
 });
 
-describe("bindings that speak another format", () => {
-  it("an OpenAI-format binding is skipped on /v1/messages, with the reason", async () => {
-    const openai = await createProvider();
-    const { key: only } = { key: await createKey({ config: { providers: [openai.name] } }) };
-    const res = await postMessages(only.secret, ANTHROPIC_BODY);
-    expect(res.status).toBe(502);
-    expect((await readAnthropicError(res)).message).toContain(
-      `attempt 1 ${openai.name}: translation from anthropic-messages to openai-chat is not wired yet`,
-    );
-    expect(recorded).toEqual([]);
-
-    const anthropic = await createProvider({ type: "anthropic", base_url: "https://fake.test" });
-    const mixed = await createKey({ config: { providers: [openai.name, anthropic.name] } });
-    const served = await postMessages(mixed.secret, ANTHROPIC_BODY);
-    expect(served.status).toBe(200);
-    expect(served.headers.get("x-langwatch-provider")).toBe(anthropic.name);
-    expect(served.headers.get("x-langwatch-fallback-count")).toBe("1");
-  });
-
-  it("an Anthropic binding is skipped on /v1/chat/completions, with the reason", async () => {
-    const { key, bindings } = await anthropicChain([""]);
-    const res = await postChat(key.secret, { model: "claude-test", messages: USER_MESSAGE });
-    expect(res.status).toBe(502);
-    const body = await res.json<{ error: { message: string } }>();
-    expect(body.error.message).toContain(
-      `attempt 1 ${bindings[0]}: translation from openai-chat to anthropic-messages is not wired yet`,
-    );
-  });
-});
+// Bindings that speak OpenAI's format serve /v1/messages through translation: translation-*.test.ts.
 
 describe("prompt caching markers", () => {
   const CACHED = {
