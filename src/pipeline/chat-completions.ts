@@ -3,7 +3,7 @@ import { admit } from "./admit";
 import { authenticate } from "./authenticate";
 import type { RequestContext } from "./context";
 import { parseChatRequest } from "./parse-body";
-import { resolveModel } from "./resolve-model";
+import { resolveTargets } from "./resolve-model";
 import { serveFromChain } from "./serve-chain";
 
 /**
@@ -14,7 +14,7 @@ import { serveFromChain } from "./serve-chain";
 export async function chatCompletions(ctx: RequestContext, headers: Headers): Promise<Response> {
   const bundle = await authenticate(ctx, headers); // 2. key → bundle
   const body = parseChatRequest(ctx.rawBody); // 3. validate the body
-  const targets = resolveModel(bundle, body.model); // 3. model → chain of targets
+  const targets = resolveTargets(ctx, bundle, body.model); // 3. model → chain of targets
   const admission = await admit(ctx, bundle, targets, {
     prompt: body.messages,
     maxOutputTokens: body.max_completion_tokens ?? body.max_tokens ?? null,

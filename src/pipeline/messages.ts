@@ -3,7 +3,7 @@ import { authenticate } from "./authenticate";
 import type { RequestContext } from "./context";
 import { messagesPrompt, parseMessagesRequest } from "./parse-messages";
 import { stripCacheControl } from "./prompt-cache";
-import { resolveModel } from "./resolve-model";
+import { resolveTargets } from "./resolve-model";
 import { serveFromChain } from "./serve-chain";
 
 /**
@@ -20,7 +20,7 @@ const FORWARDED = ["anthropic-beta"] as const;
 export async function messages(ctx: RequestContext, headers: Headers): Promise<Response> {
   const bundle = await authenticate(ctx, headers); // 2. key → bundle
   const parsed = parseMessagesRequest(ctx.rawBody); // 3. validate the body
-  const targets = resolveModel(bundle, parsed.model); // 3. model → chain of targets
+  const targets = resolveTargets(ctx, bundle, parsed.model); // 3. model → chain of targets
   const admission = await admit(ctx, bundle, targets, {
     prompt: messagesPrompt(parsed),
     maxOutputTokens: parsed.max_tokens,

@@ -1,5 +1,6 @@
 import type { KeyBundle, ProviderBinding } from "../control-plane/bundles";
 import { GatewayError } from "../errors";
+import type { RequestContext } from "./context";
 
 /** Stage 3b: the model the client named → the bindings that may serve it, in chain order. */
 
@@ -16,6 +17,16 @@ export function availableModels(bundle: KeyBundle): string[] {
   const names = new Set<string>(Object.keys(bundle.config.model_aliases));
   for (const b of bundle.providers) for (const m of b.models) names.add(`${b.name}/${m}`);
   return [...names];
+}
+
+/**
+ * Stage 3b as the pipelines call it: resolves, and records the model for `X-LangWatch-Model`, which
+ * contract §3 sends whenever a model was resolved (so on a 429 or 402 too, not only once dispatched).
+ */
+export function resolveTargets(ctx: Pick<RequestContext, "meta">, bundle: KeyBundle, requested: string): ModelTarget[] {
+  const targets = resolveModel(bundle, requested);
+  ctx.meta.model = targets[0]?.model;
+  return targets;
 }
 
 export function resolveModel(bundle: KeyBundle, requested: string): ModelTarget[] {

@@ -27,6 +27,9 @@ async function expectRateLimited(reply: SettledReply, dimension: "rpm" | "rpd" |
   expect(reply.headers.get("x-langwatch-ratelimit-dimension")).toBe(dimension);
   expect(reply.headers.get("retry-after")).toMatch(/^[1-9]\d*$/);
   expect(reply.headers.get("x-langwatch-request-id")).toMatch(REQUEST_ID);
+  // A model was resolved (contract §3), but no provider was tried: the gateway refused, not upstream.
+  expect(reply.headers.get("x-langwatch-model")).toBe(BODY.model);
+  expect(reply.headers.get("x-langwatch-provider")).toBeNull();
   const error = await readOpenAIError(new Response(reply.text, { headers: reply.headers }));
   expect(error).toMatchObject({ type: "rate_limit_exceeded", code: "rate_limit_exceeded", param: null });
   expect(error.message).toContain(dimension);
