@@ -1,8 +1,12 @@
 import { GatewayError } from "../errors";
 import { familyFor } from "../providers/registry";
+import type { ProviderBinding } from "../control-plane/bundles";
 import {
   BindingMisconfigured,
   retryableStatus,
+  type CallContext,
+  type ChatFormat,
+  type OpenAIEndpoint,
   type OutgoingBody,
   type ProviderFamily,
   type RequestBody,
@@ -11,7 +15,7 @@ import {
 import type { TokenUsage } from "../providers/usage";
 import { circuitAllows, reportAttempt } from "./circuit-breaker";
 import type { RequestContext } from "./context";
-import { bridgeBetween, type Bridge } from "./format-bridge";
+import { bridgeBetween, PASSTHROUGH, type Bridge } from "./format-bridge";
 import type { ModelTarget } from "./resolve-model";
 import { WIRE_FORMATS } from "./wire-formats";
 
@@ -23,6 +27,8 @@ import { WIRE_FORMATS } from "./wire-formats";
  * format than the client's is reached through a translation (format-bridge.ts): the request goes out
  * in the binding's format, and a JSON answer or error body comes back already in the client's; a
  * stream comes back in the binding's format with the bridge that respond.ts translates it with.
+ * OpenAI's embeddings and Responses requests pass through untranslated to the bindings whose family
+ * serves that endpoint (`ProviderFamily.openAIEndpoints`); the others are skipped with the reason.
  * Nothing here has reached the client yet.
  */
 
@@ -53,7 +59,7 @@ interface FailedAttempt {
   binding: string;
   reason: string;
   timedOut: boolean;
-  /** The client's request cannot be translated for this binding (a 400 when no binding could serve). */
+  /** The client's request cannot be translated for, or served by, this binding (a 400 when no binding could serve). */
   untranslatable?: GatewayError;
 }
 
@@ -98,16 +104,53 @@ function outgoingFor(ctx: RequestContext, request: DispatchRequest, target: Mode
 /** Whether an attempt's result tells the circuit breaker the binding is healthy, failing, or neither. */
 type Health = "success" | "failure" | "neutral";
 
+/** How one binding is called for a request: the format it answers in, the bridge back, and the call. */
+interface Route {
+  format: WireFormat;
+  bridge: Bridge;
+  send(binding: ProviderBinding, body: OutgoingBody, ctx: CallContext): Promise<Response>;
+}
+
+/** The OpenAI endpoint a non-chat format is served at, and why a binding without it is skipped. */
+const OPENAI_ENDPOINTS: Record<Exclude<WireFormat, ChatFormat>, { endpoint: OpenAIEndpoint; unsupported: string }> = {
+  "openai-embeddings": {
+    endpoint: "embeddings",
+    unsupported: "its provider has no OpenAI-compatible embeddings endpoint",
+  },
+  "openai-responses": {
+    endpoint: "responses",
+    unsupported: "the Responses API is only served by openai, azure and openai-compatible bindings",
+  },
+};
+
+/** The route to a target's family for the request's format, or why the binding cannot serve it. */
+function routeFor(request: DispatchRequest, target: ModelTarget, family: ProviderFamily): Route | { skip: string } {
+  if (request.format === "openai-chat" || request.format === "anthropic-messages") {
+    const bridge = bridgeBetween(request.format, family.format);
+    return { format: family.format, bridge, send: (b, body, c) => family.send(b, body, c) };
+  }
+  const special = OPENAI_ENDPOINTS[request.format];
+  const extra = family.openAIEndpoints;
+  if (!extra?.serves(special.endpoint, target.binding)) {
+    return { skip: `binding type "${target.binding.type}" cannot serve this request: ${special.unsupported}` };
+  }
+  return {
+    format: request.format,
+    bridge: PASSTHROUGH,
+    send: (b, body, c) => extra.send(special.endpoint, b, body, c),
+  };
+}
+
 async function attempt(
   ctx: RequestContext,
   target: ModelTarget,
   family: ProviderFamily,
+  route: Route,
   request: DispatchRequest,
   timeoutMs: number,
 ): Promise<{ result: Dispatched | FailedAttempt; health: Health }> {
   const { binding } = target;
-  const format = family.format;
-  const bridge = bridgeBetween(request.format, format);
+  const { format, bridge } = route;
   const fail = (reason: string, timedOut = false) => ({
     result: { binding: binding.name, reason, timedOut },
     health: "failure" as Health,
@@ -130,7 +173,7 @@ async function attempt(
   const signal = AbortSignal.any([ctx.clientSignal, controller.signal]);
   const timer = setTimeout(() => controller.abort(new AttemptTimeout(`timed out after ${timeoutMs} ms`)), timeoutMs);
   try {
-    const res = await family.send(binding, body, {
+    const res = await route.send(binding, body, {
       env: ctx.env,
       signal,
       development: ctx.config.environment === "development",
@@ -189,12 +232,26 @@ async function attempt(
   }
 }
 
-/** The family to call for a target, or why the target is skipped without a call. */
-function callable(target: ModelTarget): { family: ProviderFamily } | { skip: string } {
+/** The family and route to call for a target, or why the target is skipped without a call. */
+function callable(
+  target: ModelTarget,
+  request: DispatchRequest,
+): { family: ProviderFamily; route: Route } | { skip: string; unservable?: boolean } {
   const family = familyFor(target.binding.type);
   if (!family) return { skip: `binding type "${target.binding.type}" is not supported yet` };
+  const route = routeFor(request, target, family);
+  if ("skip" in route) return { skip: route.skip, unservable: true };
   const circuit = circuitAllows(target.binding.name);
-  return circuit.pass ? { family } : { skip: circuit.reason };
+  return circuit.pass ? { family, route } : { skip: circuit.reason };
+}
+
+/** A 400 for a request no binding of the chain can serve in its format (the client's to fix). */
+function unservable(reason: string, target: ModelTarget): GatewayError {
+  return new GatewayError(
+    "invalid_request_error",
+    "endpoint_not_supported",
+    `No provider in this key's fallback chain can serve this request (${target.binding.name}: ${reason}). Use a model served by a binding that has this endpoint.`,
+  );
 }
 
 export async function dispatch(
@@ -211,12 +268,14 @@ export async function dispatch(
     ctx.meta.provider = target.binding.name;
     ctx.meta.model = target.model;
     ctx.meta.attempts++;
-    const call = callable(target);
+    const call = callable(target, request);
     let failure: FailedAttempt;
     if ("skip" in call) {
       failure = { binding: target.binding.name, reason: call.skip, timedOut: false };
+      if (call.unservable) failure.untranslatable = unservable(call.skip, target);
     } else {
-      const { result, health } = await attempt(ctx, target, call.family, request, attempt_timeout_ms);
+      const { route, family } = call;
+      const { result, health } = await attempt(ctx, target, family, route, request, attempt_timeout_ms);
       reportAttempt(target.binding.name, health);
       if ("kind" in result) return result;
       failure = result;

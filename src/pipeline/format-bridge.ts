@@ -1,4 +1,4 @@
-import type { RequestBody, WireFormat } from "../providers/types";
+import type { ChatFormat, RequestBody } from "../providers/types";
 import type { StreamOutput } from "../sse/event-tap";
 import {
   AnthropicToOpenAIStream,
@@ -33,7 +33,7 @@ export interface Translation {
 
 export type Bridge = { kind: "passthrough" } | Translation;
 
-const PASSTHROUGH: Bridge = { kind: "passthrough" };
+export const PASSTHROUGH: Bridge = { kind: "passthrough" };
 
 /** An OpenAI chat client served by an Anthropic Messages binding. */
 const OPENAI_CLIENT_ON_ANTHROPIC: Translation = {
@@ -61,12 +61,12 @@ const ANTHROPIC_CLIENT_ON_OPENAI: Translation = {
   stream: (model) => new OpenAIToAnthropicStream({ model }),
 };
 
-const TRANSLATIONS: Record<WireFormat, Record<WireFormat, Bridge>> = {
+const TRANSLATIONS: Record<ChatFormat, Record<ChatFormat, Bridge>> = {
   "openai-chat": { "openai-chat": PASSTHROUGH, "anthropic-messages": OPENAI_CLIENT_ON_ANTHROPIC },
   "anthropic-messages": { "anthropic-messages": PASSTHROUGH, "openai-chat": ANTHROPIC_CLIENT_ON_OPENAI },
 };
 
 /** How a request in `client`'s format reaches a binding that speaks `upstream`. */
-export function bridgeBetween(client: WireFormat, upstream: WireFormat): Bridge {
+export function bridgeBetween(client: ChatFormat, upstream: ChatFormat): Bridge {
   return TRANSLATIONS[client][upstream];
 }

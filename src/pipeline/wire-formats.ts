@@ -1,8 +1,10 @@
 import type { WireFormat } from "../providers/types";
+import { readResponsesUsage } from "../providers/responses-usage";
 import { readAnthropicUsage, readOpenAIUsage, type TokenUsage } from "../providers/usage";
 import { tapAnthropicStream } from "../sse/anthropic-stream";
 import type { StreamOutcome, TapControls } from "../sse/event-tap";
 import { tapOpenAIStream } from "../sse/openai-stream";
+import { tapResponsesStream } from "../sse/responses-stream";
 
 /** What the pipeline needs of each wire format: reading a JSON answer's usage, and tapping its stream. */
 export interface WireFormatHandling {
@@ -19,6 +21,15 @@ export const WIRE_FORMATS: Record<WireFormat, WireFormatHandling> = {
   "anthropic-messages": {
     readUsage: readAnthropicUsage,
     tap: (upstream, controls) => tapAnthropicStream(upstream, controls),
+  },
+  // Embeddings are never streamed (the route refuses `stream`); their usage is chat's `prompt_tokens`.
+  "openai-embeddings": {
+    readUsage: readOpenAIUsage,
+    tap: (upstream, controls) => tapOpenAIStream(upstream, { ...controls, hideUsageChunk: false }),
+  },
+  "openai-responses": {
+    readUsage: readResponsesUsage,
+    tap: (upstream, controls) => tapResponsesStream(upstream, controls),
   },
 };
 

@@ -1,7 +1,7 @@
 import * as z from "zod";
 import type { ProviderBinding } from "../control-plane/bundles";
 import type { OpenAIShapedPreset } from "./openai-compatible";
-import { BindingMisconfigured } from "./types";
+import { BindingMisconfigured, type OpenAIEndpoint } from "./types";
 
 /**
  * Azure OpenAI: OpenAI's wire format behind a resource endpoint. A binding's `base_url` is the
@@ -68,9 +68,29 @@ export function azureChatCompletionsUrl(binding: ProviderBinding, model: string)
   return `${resourceEndpoint(binding)}/openai/deployments/${encodeURIComponent(deployment)}/chat/completions?${query.toString()}`;
 }
 
+/** The Responses API needs a preview version; used when the binding names no `api_version`. */
+export const AZURE_RESPONSES_API_VERSION = "2025-04-01-preview";
+
+/**
+ * Embeddings go to the model's deployment like chat; the Responses API has one resource-wide route,
+ * `{base_url}/openai/responses`, and takes the deployment as the body's `model`.
+ */
+export function azureEndpointUrl(endpoint: OpenAIEndpoint, binding: ProviderBinding, model: string): string {
+  const settings = azureSettings(binding);
+  if (endpoint === "responses") {
+    const query = new URLSearchParams({ "api-version": settings.api_version ?? AZURE_RESPONSES_API_VERSION });
+    return `${resourceEndpoint(binding)}/openai/responses?${query.toString()}`;
+  }
+  const deployment = settings.deployments?.[model] ?? model;
+  const query = new URLSearchParams({ "api-version": settings.api_version ?? AZURE_DEFAULT_API_VERSION });
+  return `${resourceEndpoint(binding)}/openai/deployments/${encodeURIComponent(deployment)}/embeddings?${query.toString()}`;
+}
+
 export const AZURE: OpenAIShapedPreset = {
   baseUrl: null,
   keyRequired: true,
   chatCompletionsUrl: azureChatCompletionsUrl,
+  endpoints: ["embeddings", "responses"],
+  endpointUrl: azureEndpointUrl,
   authHeaders: (key) => ({ "api-key": key }),
 };

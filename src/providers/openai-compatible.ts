@@ -1,7 +1,13 @@
 import type { ProviderBinding } from "../control-plane/bundles";
 import { AZURE } from "./azure";
 import { GEMINI } from "./gemini";
-import { BindingMisconfigured, type CallContext, type OutgoingBody, type ProviderFamily } from "./types";
+import {
+  BindingMisconfigured,
+  type CallContext,
+  type OpenAIEndpoint,
+  type OutgoingBody,
+  type ProviderFamily,
+} from "./types";
 
 /** How one OpenAI-shaped provider is reached. The hooks serve providers that differ only in URL or auth. */
 export interface OpenAIShapedPreset {
@@ -12,6 +18,10 @@ export interface OpenAIShapedPreset {
   chatCompletionsUrl?: (binding: ProviderBinding, model: string) => string;
   /** The headers that carry the key; by default `Authorization: Bearer <key>`. */
   authHeaders?: (key: string) => Record<string, string>;
+  /** OpenAI's other endpoints the provider serves; by default embeddings only. */
+  endpoints?: readonly OpenAIEndpoint[];
+  /** Where `endpoint` requests for `model` go; by default `{root}/{endpoint}`. May throw BindingMisconfigured. */
+  endpointUrl?: (endpoint: OpenAIEndpoint, binding: ProviderBinding, model: string) => string;
 }
 
 /**
@@ -19,7 +29,7 @@ export interface OpenAIShapedPreset {
  * `openai-compatible` has no default root: its binding names one (Ollama, vLLM, LiteLLM, …).
  */
 export const OPENAI_SHAPED: Record<string, OpenAIShapedPreset> = {
-  openai: { baseUrl: "https://api.openai.com/v1", keyRequired: true },
+  openai: { baseUrl: "https://api.openai.com/v1", keyRequired: true, endpoints: ["embeddings", "responses"] },
   azure: AZURE,
   gemini: GEMINI,
   groq: { baseUrl: "https://api.groq.com/openai/v1", keyRequired: true },
@@ -29,7 +39,7 @@ export const OPENAI_SHAPED: Record<string, OpenAIShapedPreset> = {
   fireworks: { baseUrl: "https://api.fireworks.ai/inference/v1", keyRequired: true },
   openrouter: { baseUrl: "https://openrouter.ai/api/v1", keyRequired: true },
   xai: { baseUrl: "https://api.x.ai/v1", keyRequired: true },
-  "openai-compatible": { baseUrl: null, keyRequired: false },
+  "openai-compatible": { baseUrl: null, keyRequired: false, endpoints: ["embeddings", "responses"] },
 };
 
 /** The binding's API key: the one stored (encrypted) with the binding, else the Worker secret it names. */
@@ -58,24 +68,37 @@ export function requireApiKey(binding: ProviderBinding, env: Env): string {
   );
 }
 
+const DEFAULT_ENDPOINTS: readonly OpenAIEndpoint[] = ["embeddings"];
+
+/** POSTs the body to `url` with the preset's auth. */
+function post(binding: ProviderBinding, url: string, body: OutgoingBody, ctx: CallContext): Promise<Response> {
+  const preset = OPENAI_SHAPED[binding.type];
+  const key = preset?.keyRequired ? requireApiKey(binding, ctx.env) : bindingApiKey(binding, ctx.env);
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    accept: body.json.stream ? "text/event-stream" : "application/json",
+  };
+  if (key) Object.assign(headers, preset?.authHeaders ? preset.authHeaders(key) : { authorization: `Bearer ${key}` });
+  return fetch(url, { method: "POST", headers, body: body.bytes, signal: ctx.signal });
+}
+
 export const openAICompatible: ProviderFamily = {
   format: "openai-chat",
   send(binding, body: OutgoingBody, ctx: CallContext) {
     const preset = OPENAI_SHAPED[binding.type];
-    const key = preset?.keyRequired ? requireApiKey(binding, ctx.env) : bindingApiKey(binding, ctx.env);
-    const headers: Record<string, string> = {
-      "content-type": "application/json",
-      accept: body.json.stream ? "text/event-stream" : "application/json",
-    };
-    if (key) Object.assign(headers, preset?.authHeaders ? preset.authHeaders(key) : { authorization: `Bearer ${key}` });
     const url = preset?.chatCompletionsUrl
       ? preset.chatCompletionsUrl(binding, body.json.model)
       : endpoint(binding, "/chat/completions", preset?.baseUrl);
-    return fetch(url, {
-      method: "POST",
-      headers,
-      body: body.bytes,
-      signal: ctx.signal,
-    });
+    return post(binding, url, body, ctx);
+  },
+  openAIEndpoints: {
+    serves: (name, binding) => (OPENAI_SHAPED[binding.type]?.endpoints ?? DEFAULT_ENDPOINTS).includes(name),
+    send(name, binding, body, ctx) {
+      const preset = OPENAI_SHAPED[binding.type];
+      const url = preset?.endpointUrl
+        ? preset.endpointUrl(name, binding, body.json.model)
+        : endpoint(binding, `/${name}`, preset?.baseUrl);
+      return post(binding, url, body, ctx);
+    },
   },
 };

@@ -1,7 +1,13 @@
 import type { ProviderBinding } from "../control-plane/bundles";
 
-/** The request and response formats a provider family can speak on the wire. */
-export type WireFormat = "openai-chat" | "anthropic-messages";
+/** The chat formats a provider family speaks on the wire, translated into one another where they differ. */
+export type ChatFormat = "openai-chat" | "anthropic-messages";
+
+/** OpenAI endpoints besides chat that some bindings serve, passed through untranslated. */
+export type OpenAIEndpoint = "embeddings" | "responses";
+
+/** Every request and response format the gateway handles: the chat formats and OpenAI's other endpoints. */
+export type WireFormat = ChatFormat | "openai-embeddings" | "openai-responses";
 
 /** What a provider family needs to make one upstream call. */
 export interface CallContext {
@@ -32,9 +38,15 @@ export interface OutgoingBody {
  * interface in a module of their own.
  */
 export interface ProviderFamily {
-  readonly format: WireFormat;
+  readonly format: ChatFormat;
   /** Sends one request in `format` to the binding; returns its raw HTTP response. */
   send(binding: ProviderBinding, body: OutgoingBody, ctx: CallContext): Promise<Response>;
+  /** OpenAI's other endpoints, for families whose bindings may serve them; absent: none. */
+  readonly openAIEndpoints?: {
+    serves(endpoint: OpenAIEndpoint, binding: ProviderBinding): boolean;
+    /** Sends one request to the binding's `endpoint` (which `serves` allowed), body as it is. */
+    send(endpoint: OpenAIEndpoint, binding: ProviderBinding, body: OutgoingBody, ctx: CallContext): Promise<Response>;
+  };
   /**
    * Whether an error answer is worth trying on the next binding. Families without their own rule
    * use `retryableStatus`; HTML and non-JSON error bodies are retried whatever this says.

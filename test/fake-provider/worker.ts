@@ -1,7 +1,9 @@
 import { anthropicError, message, messageStreamEvents, type MessagesRequestLike } from "./anthropic";
 import { AZURE_CHAT, AZURE_CHAT_PATH } from "./azure";
+import { AZURE_EMBEDDINGS_PATH, embeddingsAnswer } from "./embeddings";
 import { GEMINI_CHAT, GEMINI_CHAT_PATH } from "./gemini";
 import { completion, openAIError, streamFrames, type ChatRequestLike } from "./openai";
+import { AZURE_RESPONSES_PATH, responseAnswer, responseStreamEvents, type ResponsesRequestLike } from "./responses";
 
 /**
  * The project's own fake provider: speaks the OpenAI wire format at /v1/chat/completions and
@@ -23,6 +25,9 @@ import { completion, openAIError, streamFrames, type ChatRequestLike } from "./o
  * missing, and its `status-…` errors are in Anthropic's shape too. Azure OpenAI's
  * /openai/deployments/:deployment/chat/completions (azure.ts) and Gemini's OpenAI-compatible
  * /v1beta/openai/chat/completions (gemini.ts) check auth their provider's way and fail in its shape.
+ * /v1/embeddings (embeddings.ts) and /v1/responses (responses.ts, streaming included) speak OpenAI's
+ * other endpoints, and Azure's /openai/deployments/:deployment/embeddings and /openai/responses the
+ * same with Azure's auth.
  *
  * Every request is recorded (method, path, query, headers, body, whether the caller aborted) for tests to
  * inspect: in the same isolate through `recorded`, from another process through GET /__requests.
@@ -136,6 +141,14 @@ export async function handleFakeProvider(request: Request): Promise<Response> {
     return Response.json({ object: "list", data: [{ id: "gpt-4o-mini", object: "model", created: 0, owned_by: "fake" }] });
   }
   if (request.method === "POST" && path === "/v1/messages") return messages(request, body, scenario, entry);
+  if (request.method === "POST" && (path === "/v1/embeddings" || AZURE_EMBEDDINGS_PATH.test(path))) {
+    const rejection = AZURE_EMBEDDINGS_PATH.test(path) ? AZURE_CHAT.rejects(request, url) : null;
+    return rejection ?? Response.json(embeddingsAnswer(body ?? {}));
+  }
+  if (request.method === "POST" && (path === "/v1/responses" || path === AZURE_RESPONSES_PATH)) {
+    const rejection = path === AZURE_RESPONSES_PATH ? AZURE_CHAT.rejects(request, url) : null;
+    return rejection ?? responses(request, body, scenario, entry);
+  }
   const dialect = request.method === "POST" ? chatDialectFor(path) : null;
   if (!dialect) {
     return Response.json({ error: { message: `fake provider has no route ${request.method} ${path}`, type: "invalid_request_error" } }, { status: 404 });
@@ -189,6 +202,19 @@ async function messages(request: Request, body: unknown, scenario: string, entry
   }
   if (scenario.startsWith("slow-")) await sleep(Number(scenario.slice(5)));
   return Response.json(message(req, id));
+}
+
+/** OpenAI's Responses API. */
+async function responses(request: Request, body: unknown, scenario: string, entry: RecordedRequest): Promise<Response> {
+  const req = (body ?? {}) as ResponsesRequestLike;
+  const id = `resp_fake${recorded.length}`;
+  if (req.stream === true) {
+    return new Response(sseStream(responseStreamEvents(req, id), scenario, request.signal, () => (entry.aborted = true)), {
+      headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" },
+    });
+  }
+  if (scenario.startsWith("slow-")) await sleep(Number(scenario.slice(5)));
+  return Response.json(responseAnswer(req, id));
 }
 
 export default { fetch: handleFakeProvider } satisfies ExportedHandler;
