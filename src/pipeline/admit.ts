@@ -116,14 +116,12 @@ function releaseAfterResponse(ctx: RequestContext, admitted: Answer[]): void {
   ctx.exec.waitUntil(
     Promise.all(
       admitted.map((a) =>
-        a
-          .release()
-          .catch((err: unknown) =>
-            ctx.log.error("admission_release_failed", {
-              object: a.name,
-              error: err instanceof Error ? err.message : String(err),
-            }),
-          ),
+        a.release().catch((err: unknown) =>
+          ctx.log.error("admission_release_failed", {
+            object: a.name,
+            error: err instanceof Error ? err.message : String(err),
+          }),
+        ),
       ),
     ),
   );

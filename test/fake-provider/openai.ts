@@ -21,7 +21,9 @@ export function completion(req: ChatRequestLike, id: string) {
     created: 1_700_000_000,
     model: String(req.model),
     system_fingerprint: "fp_fake",
-    choices: [{ index: 0, message: { role: "assistant", content, refusal: null }, logprobs: null, finish_reason: "stop" }],
+    choices: [
+      { index: 0, message: { role: "assistant", content, refusal: null }, logprobs: null, finish_reason: "stop" },
+    ],
     usage: {
       prompt_tokens: 11,
       completion_tokens: FAKE_REPLY_WORDS.length,
@@ -34,12 +36,24 @@ export function completion(req: ChatRequestLike, id: string) {
 /** The stream's `data:` payloads in order, `[DONE]` last. */
 export function streamFrames(req: ChatRequestLike, id: string): string[] {
   const includeUsage = req.stream_options?.include_usage === true;
-  const base = { id, object: "chat.completion.chunk", created: 1_700_000_000, model: String(req.model), system_fingerprint: "fp_fake" };
+  const base = {
+    id,
+    object: "chat.completion.chunk",
+    created: 1_700_000_000,
+    model: String(req.model),
+    system_fingerprint: "fp_fake",
+  };
   const withUsage = (o: object) => (includeUsage ? { ...o, usage: null } : o);
   const frames = [
-    withUsage({ ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }] }),
+    withUsage({
+      ...base,
+      choices: [{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }],
+    }),
     ...FAKE_REPLY_WORDS.map((w, i) =>
-      withUsage({ ...base, choices: [{ index: 0, delta: { content: i === 0 ? w : ` ${w}` }, logprobs: null, finish_reason: null }] }),
+      withUsage({
+        ...base,
+        choices: [{ index: 0, delta: { content: i === 0 ? w : ` ${w}` }, logprobs: null, finish_reason: null }],
+      }),
     ),
     withUsage({ ...base, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: "stop" }] }),
   ].map((f) => JSON.stringify(f));
@@ -48,7 +62,12 @@ export function streamFrames(req: ChatRequestLike, id: string): string[] {
       JSON.stringify({
         ...base,
         choices: [],
-        usage: { prompt_tokens: 11, completion_tokens: FAKE_REPLY_WORDS.length, total_tokens: 11 + FAKE_REPLY_WORDS.length, prompt_tokens_details: { cached_tokens: 3 } },
+        usage: {
+          prompt_tokens: 11,
+          completion_tokens: FAKE_REPLY_WORDS.length,
+          total_tokens: 11 + FAKE_REPLY_WORDS.length,
+          prompt_tokens_details: { cached_tokens: 3 },
+        },
       }),
     );
   }

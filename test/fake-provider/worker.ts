@@ -62,7 +62,12 @@ function waitForAbort(signal: AbortSignal): Promise<never> {
 }
 
 /** `frames` are complete SSE events (their text up to and including the blank line); the scenarios count events. */
-function sseStream(frames: string[], scenario: string, signal: AbortSignal, onCancel: () => void): ReadableStream<Uint8Array> {
+function sseStream(
+  frames: string[],
+  scenario: string,
+  signal: AbortSignal,
+  onCancel: () => void,
+): ReadableStream<Uint8Array> {
   const dropAfter = /^drop-after-(\d+)$/.exec(scenario);
   const truncateAfter = /^truncate-after-(\d+)$/.exec(scenario);
   const hangAfter = /^hang-after-(\d+)$/.exec(scenario);
@@ -114,7 +119,16 @@ export async function handleFakeProvider(request: Request): Promise<Response> {
   const headers: Record<string, string> = {};
   request.headers.forEach((v, k) => (headers[k] = v));
   const query = Object.fromEntries(url.searchParams);
-  const entry: RecordedRequest = { method: request.method, path, query, scenario, headers, body, raw: text, aborted: false };
+  const entry: RecordedRequest = {
+    method: request.method,
+    path,
+    query,
+    scenario,
+    headers,
+    body,
+    raw: text,
+    aborted: false,
+  };
   recorded.push(entry);
   request.signal.addEventListener("abort", () => (entry.aborted = true), { once: true });
 
@@ -126,19 +140,26 @@ export async function handleFakeProvider(request: Request): Promise<Response> {
   }
   const html = /^html-(\d{3})$/.exec(scenario);
   if (html) {
-    return new Response("<!DOCTYPE html><html><head><title>Bad Gateway</title></head><body><h1>502</h1></body></html>", {
-      status: Number(html[1]),
-      headers: { "content-type": "text/html" },
-    });
+    return new Response(
+      "<!DOCTYPE html><html><head><title>Bad Gateway</title></head><body><h1>502</h1></body></html>",
+      {
+        status: Number(html[1]),
+        headers: { "content-type": "text/html" },
+      },
+    );
   }
-  if (scenario === "text-200") return new Response("upstream says hi", { status: 200, headers: { "content-type": "text/plain" } });
+  if (scenario === "text-200")
+    return new Response("upstream says hi", { status: 200, headers: { "content-type": "text/plain" } });
   if (scenario === "hang") {
     await waitForAbort(request.signal).catch(() => undefined);
     return new Response(null, { status: 499 });
   }
 
   if (request.method === "GET" && path === "/v1/models") {
-    return Response.json({ object: "list", data: [{ id: "gpt-4o-mini", object: "model", created: 0, owned_by: "fake" }] });
+    return Response.json({
+      object: "list",
+      data: [{ id: "gpt-4o-mini", object: "model", created: 0, owned_by: "fake" }],
+    });
   }
   if (request.method === "POST" && path === "/v1/messages") return messages(request, body, scenario, entry);
   if (request.method === "POST" && (path === "/v1/embeddings" || AZURE_EMBEDDINGS_PATH.test(path))) {
@@ -151,7 +172,10 @@ export async function handleFakeProvider(request: Request): Promise<Response> {
   }
   const dialect = request.method === "POST" ? chatDialectFor(path) : null;
   if (!dialect) {
-    return Response.json({ error: { message: `fake provider has no route ${request.method} ${path}`, type: "invalid_request_error" } }, { status: 404 });
+    return Response.json(
+      { error: { message: `fake provider has no route ${request.method} ${path}`, type: "invalid_request_error" } },
+      { status: 404 },
+    );
   }
   const rejection = dialect.rejects(request, url);
   if (rejection) return rejection;
@@ -159,9 +183,12 @@ export async function handleFakeProvider(request: Request): Promise<Response> {
   const id = `chatcmpl-fake${recorded.length}`;
   if (req.stream === true) {
     const events = dialect.streamFrames(req, id).map((f) => `data: ${f}\n\n`);
-    return new Response(sseStream(events, scenario, request.signal, () => (entry.aborted = true)), {
-      headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" },
-    });
+    return new Response(
+      sseStream(events, scenario, request.signal, () => (entry.aborted = true)),
+      {
+        headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" },
+      },
+    );
   }
   if (scenario.startsWith("slow-")) await sleep(Number(scenario.slice(5)));
   return Response.json(dialect.completion(req, id));
@@ -196,9 +223,12 @@ async function messages(request: Request, body: unknown, scenario: string, entry
   const req = (body ?? {}) as MessagesRequestLike;
   const id = `msg_fake${recorded.length}`;
   if (req.stream === true) {
-    return new Response(sseStream(messageStreamEvents(req, id), scenario, request.signal, () => (entry.aborted = true)), {
-      headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" },
-    });
+    return new Response(
+      sseStream(messageStreamEvents(req, id), scenario, request.signal, () => (entry.aborted = true)),
+      {
+        headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" },
+      },
+    );
   }
   if (scenario.startsWith("slow-")) await sleep(Number(scenario.slice(5)));
   return Response.json(message(req, id));
@@ -209,9 +239,12 @@ async function responses(request: Request, body: unknown, scenario: string, entr
   const req = (body ?? {}) as ResponsesRequestLike;
   const id = `resp_fake${recorded.length}`;
   if (req.stream === true) {
-    return new Response(sseStream(responseStreamEvents(req, id), scenario, request.signal, () => (entry.aborted = true)), {
-      headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" },
-    });
+    return new Response(
+      sseStream(responseStreamEvents(req, id), scenario, request.signal, () => (entry.aborted = true)),
+      {
+        headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" },
+      },
+    );
   }
   if (scenario.startsWith("slow-")) await sleep(Number(scenario.slice(5)));
   return Response.json(responseAnswer(req, id));
