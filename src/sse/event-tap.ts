@@ -146,30 +146,9 @@ export function tapEventStream(
     finish();
   };
 
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      for (;;) {
-        let result: ReadableStreamReadResult<Uint8Array>;
-        try {
-          result = await reader.read();
-        } catch (err) {
-          const why = err instanceof Error ? err.message : String(err);
-          return end(controller, `the provider's stream broke after ${outcome.chunks} chunks (${why})`);
-        }
-        if (result.done) {
-          return end(controller, `the provider closed the stream after ${outcome.chunks} chunks without finishing it`);
-        }
-        if (forward(boundaries.push(result.value), controller)) return;
-      }
-    },
-    async cancel(reason) {
-      outcome.cancelled = true;
-      outcome.failure = "the client disconnected";
-      controls.abortUpstream("client disconnected");
-      await reader.cancel(reason).catch(() => undefined);
-      finish();
-    },
-  });
+  return clientStream(reader, outcome, controls, finish, end, (chunk, controller) =>
+    forward(boundaries.push(chunk), controller),
+  );
 }
 
 /**
@@ -232,6 +211,27 @@ function tapWithOutput(
     finish();
   };
 
+  return clientStream(reader, outcome, controls, finish, end, (chunk, controller) => {
+    feed(utf8.decode(chunk, { stream: true }));
+    return flush(controller);
+  });
+}
+
+type Controller = ReadableStreamDefaultController<Uint8Array>;
+
+/**
+ * The client's stream, shared by both taps: pulls upstream chunks into `onChunk` until it has sent the
+ * client something; `end` closes it when the upstream breaks or closes; a client that goes away
+ * cancels the upstream request.
+ */
+function clientStream(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  outcome: StreamOutcome,
+  controls: TapControls,
+  finish: () => void,
+  end: (controller: Controller, unfinished: string) => void,
+  onChunk: (chunk: Uint8Array, controller: Controller) => boolean,
+): ReadableStream<Uint8Array> {
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       for (;;) {
@@ -245,8 +245,7 @@ function tapWithOutput(
         if (result.done) {
           return end(controller, `the provider closed the stream after ${outcome.chunks} chunks without finishing it`);
         }
-        feed(utf8.decode(result.value, { stream: true }));
-        if (flush(controller)) return;
+        if (onChunk(result.value, controller)) return;
       }
     },
     async cancel(reason) {
