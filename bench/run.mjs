@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 /**
  * `npm run bench`: the gateway's overhead over a bare passthrough Worker, both in front of the fake
- * provider, for chat completions (JSON and streaming) at concurrency 1 and 32. Method: bench/README.md.
+ * provider, for chat completions (JSON and streaming) at concurrency 1 and 32. All Workers run in ONE
+ * local runtime (one Miniflare, one workerd), each on its own socket. Method: bench/README.md.
  *
  * Options: --warmup-ms N (per cell and target, default 1500), --round-ms N (default 2000),
- * --rounds N (default 4), --concurrency 1,32, --modes json,stream, --keep (keep bench/.tmp/run-*),
- * --no-write (print only).
+ * --rounds N (default 4), --concurrency 1,32, --modes json,stream,
+ * --targets bare,gateway,gateway-limits (bare first; gateway-limits is the gateway with a
+ * rate-limited key), --gateway-config PATH (the gateway's wrangler config, default wrangler.toml:
+ * point it at an exported tree to benchmark other code), --note TEXT (a line for the .md),
+ * --keep (keep bench/.tmp/run-*), --no-write (print only).
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
@@ -13,15 +17,26 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { freePort, seedLocalGateway, startWorker } from "../scripts/lib/local-stack.mjs";
+import { freePort, seedLocalGateway } from "../scripts/lib/local-stack.mjs";
+import { bundleWorker } from "./lib/bundle.mjs";
 import { answerFromJson, answerFromStream, responseCheck } from "./lib/checks.mjs";
-import { chainCpu, cpuPerRequest, cpuProbeAvailable, cpuSnapshot } from "./lib/cpu.mjs";
+import { cpuBetween, cpuPerRequest, cpuProbeAvailable, cpuSnapshot } from "./lib/cpu.mjs";
 import { runLoad, timedRequest } from "./lib/load.mjs";
 import { machineFacts, renderTables, verdict, writeResults } from "./lib/report.mjs";
-import { snapshotSources } from "./lib/snapshot.mjs";
+import { startRuntime } from "./lib/runtime.mjs";
 import { compare, summarize } from "./lib/stats.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+/** What each target is; `bare` is the floor every other target is compared with. */
+const TARGET_DESCRIPTIONS = {
+  bare: "the passthrough Worker: forwards the request to the fake provider, returns its response untouched",
+  gateway: "the gateway, with a key whose chain is one `openai-compatible` binding to the fake provider",
+  "gateway-limits":
+    "the gateway, with a key that also has rate limits (rpm, rpd, tpm) far too high to refuse: the Durable Object round trip on top of `gateway`",
+};
+/** Limits a benchmark never reaches, so the limiter is consulted on every request but never refuses. */
+const UNREACHABLE_LIMITS = { rpm: 100_000_000, rpd: 1_000_000_000, tpm: 1_000_000_000_000 };
 
 const { values: opts } = parseArgs({
   options: {
@@ -30,6 +45,9 @@ const { values: opts } = parseArgs({
     rounds: { type: "string", default: "4" },
     concurrency: { type: "string", default: "1,32" },
     modes: { type: "string", default: "json,stream" },
+    targets: { type: "string", default: "bare,gateway,gateway-limits" },
+    "gateway-config": { type: "string", default: "wrangler.toml" },
+    note: { type: "string" },
     keep: { type: "boolean", default: false },
     "no-write": { type: "boolean", default: false },
   },
@@ -40,6 +58,8 @@ const parameters = {
   rounds: Number(opts.rounds),
   concurrency: opts.concurrency.split(",").map(Number),
   modes: opts.modes.split(","),
+  targets: opts.targets.split(","),
+  gatewayConfig: path.relative(root, path.resolve(root, opts["gateway-config"])),
 };
 for (const [name, v, min] of [
   ["--warmup-ms", parameters.warmupMs, 0],
@@ -51,16 +71,14 @@ for (const [name, v, min] of [
 }
 for (const m of parameters.modes)
   if (m !== "json" && m !== "stream") throw new Error(`bench: unknown mode ${m} (json, stream)`);
+for (const t of parameters.targets)
+  if (!(t in TARGET_DESCRIPTIONS))
+    throw new Error(`bench: unknown target ${t} (${Object.keys(TARGET_DESCRIPTIONS).join(", ")})`);
+if (parameters.targets[0] !== "bare" || new Set(parameters.targets).size !== parameters.targets.length)
+  throw new Error("bench: --targets must start with bare and name each target once");
 
 const log = (line) => process.stderr.write(`${line}\n`);
 const round2 = (v) => Math.round(v * 100) / 100;
-
-/** `n` distinct free ports. */
-async function ports(n) {
-  const out = new Set();
-  while (out.size < n) out.add(await freePort());
-  return [...out];
-}
 
 const chatBody = (stream) =>
   JSON.stringify({
@@ -108,43 +126,82 @@ async function resetFakeProvider(fakeUrl) {
   if (res.status !== 204) throw new Error(`bench: the fake provider's /__reset answered HTTP ${res.status}`);
 }
 
-async function measureCell({ mode, concurrency, targets, ports, secret, expected, fakeUrl }) {
+/** Requests per target, the CPU its rounds cost and the log lines workerd wrote during them. */
+async function measureCell({ mode, concurrency, targets, runtime, expected, fakeUrl }) {
   const stream = mode === "stream";
-  const init = requestInit(secret, stream);
   const check = responseCheck({ stream, expected });
+  const names = Object.keys(targets);
   const load = (name, durationMs) =>
-    runLoad({ url: `${targets[name]}/v1/chat/completions`, init, check, concurrency, durationMs });
-  const snapshot = () => (cpuProbeAvailable() ? cpuSnapshot(ports) : null);
+    runLoad({
+      url: `${targets[name].url}/v1/chat/completions`,
+      init: requestInit(targets[name].secret, stream),
+      check,
+      concurrency,
+      durationMs,
+    });
+  const snapshot = () => (cpuProbeAvailable() ? cpuSnapshot(runtime.hostPid) : null);
 
   const warmupErrors = [];
-  for (const name of ["bare", "gateway"]) warmupErrors.push(...(await load(name, parameters.warmupMs)).errors);
-  const rounds = { bare: [], gateway: [] };
+  for (const name of names) warmupErrors.push(...(await load(name, parameters.warmupMs)).errors);
+  const rounds = Object.fromEntries(names.map((n) => [n, []]));
   for (let i = 0; i < parameters.rounds; i++) {
-    const order = i % 2 === 0 ? ["bare", "gateway"] : ["gateway", "bare"];
+    // In order, then reversed (ABBA for two targets), so drift in the machine's load hits all alike.
+    const order = i % 2 === 0 ? names : [...names].reverse();
     for (const name of order) {
       await resetFakeProvider(fakeUrl);
+      const logsBefore = (await runtime.logCounts()).total;
       const before = snapshot();
       const result = await load(name, parameters.roundMs);
-      rounds[name].push({ ...result, cpu: chainCpu(before, snapshot(), name) });
+      const after = snapshot();
+      const logLines = (await runtime.logCounts()).total - logsBefore;
+      rounds[name].push({ ...result, cpu: cpuBetween(before, after), logLines });
     }
   }
-  const side = (name) => ({
-    ...summarize(rounds[name]),
-    cpuMsPerRequest: cpuPerRequest(
-      rounds[name].map((r) => ({ cpu: r.cpu, requests: r.samples.length + r.errors.length })),
-    ),
-  });
-  const bare = side("bare");
-  const gateway = side("gateway");
+  const side = (name) => {
+    const served = (r) => r.samples.length + r.errors.length;
+    const requests = rounds[name].reduce((a, r) => a + served(r), 0);
+    return {
+      ...summarize(rounds[name]),
+      cpuMsPerRequest: cpuPerRequest(rounds[name].map((r) => ({ cpu: r.cpu, requests: served(r) }))),
+      logLinesPerRequest: rounds[name].reduce((a, r) => a + r.logLines, 0) / requests,
+    };
+  };
+  const sides = Object.fromEntries(names.map((n) => [n, side(n)]));
   return {
     mode,
     concurrency,
     warmupErrors: warmupErrors.length,
     warmupErrorSamples: [...new Set(warmupErrors)].slice(0, 5),
-    bare,
-    gateway,
-    comparison: compare(bare, gateway),
+    targets: sides,
+    comparisons: Object.fromEntries(names.filter((n) => n !== "bare").map((n) => [n, compare(sides.bare, sides[n])])),
   };
+}
+
+/** The gateway's local state: migrations, one project, the fake provider's binding, a key per gateway target. */
+async function seedGateway({ persistDir, pepper, fakeUrl }) {
+  const keyFor = {
+    gateway: { name: "bench", environment: "test", config: { providers: ["fake"] } },
+    "gateway-limits": {
+      name: "bench-limits",
+      environment: "test",
+      config: { providers: ["fake"], rate_limits: UNREACHABLE_LIMITS },
+    },
+  };
+  const wanted = parameters.targets.filter((t) => t in keyFor);
+  const seeded = await seedLocalGateway({
+    persistDir,
+    pepper,
+    project: "bench",
+    providers: [{ name: "fake", type: "openai-compatible", base_url: `${fakeUrl}/v1` }],
+    keys: wanted.map((t) => keyFor[t]),
+  });
+  return Object.fromEntries(
+    wanted.map((t) => {
+      const secret = seeded.keys.find((k) => k.name === keyFor[t].name)?.secret;
+      if (!secret) throw new Error(`bench: seedLocalGateway returned no key for ${t}`);
+      return [t, secret];
+    }),
+  );
 }
 
 async function main() {
@@ -152,20 +209,19 @@ async function main() {
   const loadAtStart = os.loadavg();
   const runDir = path.join(root, "bench", ".tmp", `run-${startedAt.getTime()}`);
   await mkdir(runDir, { recursive: true });
-  const workers = [];
+  let runtime = null;
   let failed = true;
-  const stopAll = () => Promise.allSettled(workers.map((w) => w.stop()));
   const onSignal = async (signal) => {
-    log(`bench: ${signal}, stopping workers…`);
-    await stopAll();
+    log(`bench: ${signal}, stopping the runtime…`);
+    await runtime?.stop();
     process.exit(130);
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
 
   try {
-    const configs = await snapshotSources(root, path.join(runDir, "sources"));
-    const [fakePort, barePort, gatewayPort] = await ports(3);
+    // The fake provider's port is fixed before seeding: the gateway's provider binding points at it.
+    const fakePort = await freePort();
     const fakeUrl = `http://127.0.0.1:${fakePort}`;
     const secrets = {
       LW_VIRTUAL_KEY_PEPPER: randomBytes(32).toString("hex"),
@@ -174,45 +230,45 @@ async function main() {
     };
     const persistDir = path.join(runDir, "gateway-state");
     log(`bench: seeding the gateway's local state in ${path.relative(root, persistDir)}`);
-    const seeded = await seedLocalGateway({
-      persistDir,
-      pepper: secrets.LW_VIRTUAL_KEY_PEPPER,
-      project: "bench",
-      providers: [{ name: "fake", type: "openai-compatible", base_url: `${fakeUrl}/v1` }],
-      keys: [{ name: "bench", environment: "test", config: { providers: ["fake"] } }],
-    });
-    const secret = seeded.keys[0]?.secret;
-    if (!secret) throw new Error("bench: seedLocalGateway returned no key");
+    const keys = await seedGateway({ persistDir, pepper: secrets.LW_VIRTUAL_KEY_PEPPER, fakeUrl });
 
-    log("bench: starting the fake provider, the bare passthrough and the gateway (wrangler dev)…");
-    const started = await Promise.allSettled([
-      startWorker({ config: configs.fakeProvider, port: fakePort, logFile: path.join(runDir, "fake-provider.log") }),
-      startWorker({
-        config: configs.passthrough,
-        port: barePort,
-        vars: { UPSTREAM: fakeUrl },
-        logFile: path.join(runDir, "bare.log"),
-      }),
-      startWorker({
-        config: configs.gateway,
-        port: gatewayPort,
+    log("bench: bundling the fake provider, the bare passthrough and the gateway (wrangler deploy --dry-run)…");
+    const configs = {
+      "fake-provider": path.join(root, "test/fake-provider/wrangler.toml"),
+      bare: path.join(root, "bench/passthrough/wrangler.toml"),
+      gateway: path.resolve(root, parameters.gatewayConfig),
+    };
+    const bundles = {};
+    for (const [name, config] of Object.entries(configs))
+      bundles[name] = await bundleWorker({ config, outDir: path.join(runDir, "bundles", name) });
+
+    log("bench: starting the three Workers in one local runtime (Miniflare, one workerd)…");
+    runtime = await startRuntime({
+      logFile: path.join(runDir, "runtime.log"),
+      spec: {
         persistDir,
-        vars: secrets,
-        logFile: path.join(runDir, "gateway.log"),
-      }),
-    ]);
-    for (const s of started) if (s.status === "fulfilled") workers.push(s.value);
-    const startFailure = started.find((s) => s.status === "rejected");
-    if (startFailure) throw startFailure.reason;
-    const [, bare, gateway] = started.map((s) => s.value);
-    const targets = { bare: bare.url.replace(/\/$/, ""), gateway: gateway.url.replace(/\/$/, "") };
+        workers: [
+          { name: "fake-provider", config: configs["fake-provider"], bundle: bundles["fake-provider"], port: fakePort },
+          { name: "bare", config: configs.bare, bundle: bundles.bare, vars: { UPSTREAM: fakeUrl } },
+          { name: "gateway", config: configs.gateway, bundle: bundles.gateway, vars: secrets },
+        ],
+      },
+    });
+    if (runtime.urls["fake-provider"] !== fakeUrl)
+      throw new Error(`bench: the fake provider listens on ${runtime.urls["fake-provider"]}, not ${fakeUrl}`);
+    const targets = Object.fromEntries(
+      parameters.targets.map((t) => [
+        t,
+        t === "bare" ? { url: runtime.urls.bare, secret: "unused" } : { url: runtime.urls.gateway, secret: keys[t] },
+      ]),
+    );
 
     const expected = { json: await referenceAnswer(fakeUrl, false), stream: await referenceAnswer(fakeUrl, true) };
     for (const mode of parameters.modes) {
-      for (const [name, url] of Object.entries(targets)) {
+      for (const [name, t] of Object.entries(targets)) {
         const r = await timedRequest(
-          `${url}/v1/chat/completions`,
-          requestInit(secret, mode === "stream"),
+          `${t.url}/v1/chat/completions`,
+          requestInit(t.secret, mode === "stream"),
           responseCheck({ stream: mode === "stream", expected: expected[mode] }),
         );
         if (!r.ok) throw new Error(`bench: the ${name} target fails a single ${mode} request: ${r.error}`);
@@ -222,39 +278,37 @@ async function main() {
     const cells = [];
     for (const mode of parameters.modes) {
       for (const concurrency of parameters.concurrency) {
-        log(`bench: ${mode} × ${concurrency}…`);
-        const cell = await measureCell({
-          mode,
-          concurrency,
-          targets,
-          ports: { bare: barePort, gateway: gatewayPort, fake: fakePort },
-          secret,
-          expected: expected[mode],
-          fakeUrl,
-        });
-        const c = cell.comparison;
-        const perRound = (side) => side.roundRps.map((r) => r.toFixed(0)).join("/");
-        log(`  req/s by round: bare ${perRound(cell.bare)}, gateway ${perRound(cell.gateway)}`);
-        log(
-          `  bare ${cell.bare.rps.toFixed(0)} req/s p50 ${cell.bare.latencyMs.p50.toFixed(2)} ms · gateway ${cell.gateway.rps.toFixed(0)} req/s p50 ${cell.gateway.latencyMs.p50.toFixed(2)} ms · ratio ${c.throughputRatio.toFixed(3)}, added p50 ${c.addedP50Ms.toFixed(2)} ms`,
-        );
+        log(`bench: ${mode} × ${concurrency} (load average ${os.loadavg()[0].toFixed(2)})…`);
+        const cell = await measureCell({ mode, concurrency, targets, runtime, expected: expected[mode], fakeUrl });
+        for (const [name, side] of Object.entries(cell.targets)) {
+          const c = cell.comparisons[name];
+          log(
+            `  ${name.padEnd(14)} ${side.rps.toFixed(0).padStart(5)} req/s (rounds ${side.roundRps.map((r) => r.toFixed(0)).join("/")}), p50 ${side.latencyMs.p50.toFixed(2)} ms${c ? ` · ratio ${c.throughputRatio.toFixed(3)}, added p50 ${c.addedP50Ms.toFixed(2)} ms` : ""}`,
+          );
+        }
         cells.push(cell);
       }
     }
 
-    const errors = cells.reduce((n, c) => n + c.warmupErrors + c.bare.errors + c.gateway.errors, 0);
+    const errors = cells.reduce(
+      (n, c) => n + c.warmupErrors + Object.values(c.targets).reduce((a, s) => a + s.errors, 0),
+      0,
+    );
     const results = {
       date: startedAt.toISOString().slice(0, 10),
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
+      method: "one local runtime: Miniflare with the three Workers, each on its own socket, production bundles",
+      ...(opts.note ? { note: opts.note } : {}),
       machine: {
         ...machineFacts(root),
         loadAverage1m: { atStart: round2(loadAtStart[0]), atEnd: round2(os.loadavg()[0]) },
       },
       parameters,
+      targetDescriptions: Object.fromEntries(parameters.targets.map((t) => [t, TARGET_DESCRIPTIONS[t]])),
       requestBody: { json: JSON.parse(chatBody(false)), stream: JSON.parse(chatBody(true)) },
       errors,
-      targetsMet: cells.every((c) => verdict(c.comparison).met),
+      targetsMet: cells.every((c) => Object.values(c.comparisons).every((cmp) => verdict(cmp).met)),
       cells,
     };
     const tables = renderTables(results);
@@ -270,8 +324,8 @@ async function main() {
     );
     if (errors > 0) {
       for (const c of cells) {
-        for (const e of [...c.warmupErrorSamples, ...c.bare.errorSamples, ...c.gateway.errorSamples])
-          log(`  ${c.mode} × ${c.concurrency}: ${e}`);
+        const samples = [...c.warmupErrorSamples, ...Object.values(c.targets).flatMap((s) => s.errorSamples)];
+        for (const e of samples) log(`  ${c.mode} × ${c.concurrency}: ${e}`);
       }
       console.error(
         `bench: ${errors} requests failed; these numbers are not valid. Logs: ${path.relative(root, runDir)}`,
@@ -281,7 +335,7 @@ async function main() {
     failed = false;
     return 0;
   } finally {
-    await stopAll();
+    await runtime?.stop();
     if (failed || opts.keep) log(`bench: logs and state kept in ${path.relative(root, runDir)}`);
     else await rm(runDir, { recursive: true, force: true });
   }

@@ -1,11 +1,12 @@
 /**
- * Turns benchmark results into the printed table, bench/results/<date>.md and bench/results/<date>.json.
+ * Turns benchmark results into the printed tables, bench/results/<date>.md and bench/results/<date>.json.
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { versionFromWrangler } from "./toolchain.mjs";
 
 export const TARGETS = { minThroughputRatio: 0.8, maxAddedP50Ms: 1 };
 
@@ -35,8 +36,9 @@ export function machineFacts(root) {
     memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,
-    workerd: packageVersion(root, "workerd"),
+    workerd: versionFromWrangler("workerd") ?? packageVersion(root, "workerd"),
     workerdBinary: run(path.join(root, "node_modules", ".bin", "workerd"), ["--version"], root),
+    miniflare: versionFromWrangler("miniflare"),
     wrangler: packageVersion(root, "wrangler"),
     gitCommit: run("git", ["rev-parse", "--short", "HEAD"], root),
     gitDirty: dirty === null ? null : dirty.length > 0,
@@ -59,54 +61,59 @@ export function verdict(cmp) {
   return { throughput, latency, met: throughput && latency };
 }
 
-/** The two tables (per target, then gateway against bare) as Markdown, which also reads well in a terminal. */
+/** Every (cell, target) pair, targets in the order the run measured them. */
+const perTargetRows = (results) =>
+  results.cells.flatMap((c) => Object.entries(c.targets).map(([name, side]) => ({ cell: c, name, side })));
+
+/** The tables (per target, against bare, CPU) as Markdown, which also reads well in a terminal. */
 export function renderTables(results) {
   const perTarget = table(
     ["mode", "conc", "target", "requests", "req/s", "p50 ms", "p99 ms", "TTFB p50", "TTFB p99", "errors"],
-    results.cells.flatMap((c) =>
-      ["bare", "gateway"].map((t) => {
-        const s = c[t];
-        const stream = c.mode === "stream";
-        return [
-          c.mode,
-          c.concurrency,
-          t,
-          s.requests,
-          s.rps.toFixed(0),
-          ms(s.latencyMs.p50),
-          ms(s.latencyMs.p99),
-          stream ? ms(s.ttfbMs.p50) : "",
-          stream ? ms(s.ttfbMs.p99) : "",
-          s.errors,
-        ];
-      }),
-    ),
+    perTargetRows(results).map(({ cell, name, side: s }) => {
+      const stream = cell.mode === "stream";
+      return [
+        cell.mode,
+        cell.concurrency,
+        name,
+        s.requests,
+        s.rps.toFixed(0),
+        ms(s.latencyMs.p50),
+        ms(s.latencyMs.p99),
+        stream ? ms(s.ttfbMs.p50) : "",
+        stream ? ms(s.ttfbMs.p99) : "",
+        s.errors,
+      ];
+    }),
   );
   const ratios = table(
     [
       "mode",
       "conc",
+      "target",
       `throughput ratio (≥ ${TARGETS.minThroughputRatio})`,
       `added p50 ms (< ${TARGETS.maxAddedP50Ms})`,
       "added p99 ms",
       "added TTFB p50",
       "targets",
     ],
-    results.cells.map((c) => {
-      const v = verdict(c.comparison);
-      const missed = [!v.throughput && "throughput", !v.latency && "p50"].filter(Boolean).join(", ");
-      return [
-        c.mode,
-        c.concurrency,
-        c.comparison.throughputRatio.toFixed(3),
-        signedMs(c.comparison.addedP50Ms),
-        signedMs(c.comparison.addedP99Ms),
-        c.mode === "stream" ? signedMs(c.comparison.addedTtfbP50Ms) : "",
-        v.met ? "met" : `MISSED (${missed})`,
-      ];
-    }),
+    results.cells.flatMap((c) =>
+      Object.entries(c.comparisons).map(([name, cmp]) => {
+        const v = verdict(cmp);
+        const missed = [!v.throughput && "throughput", !v.latency && "p50"].filter(Boolean).join(", ");
+        return [
+          c.mode,
+          c.concurrency,
+          name,
+          cmp.throughputRatio.toFixed(3),
+          signedMs(cmp.addedP50Ms),
+          signedMs(cmp.addedP99Ms),
+          c.mode === "stream" ? signedMs(cmp.addedTtfbP50Ms) : "",
+          v.met ? "met" : `MISSED (${missed})`,
+        ];
+      }),
+    ),
   );
-  const withCpu = results.cells.filter((c) => c.bare.cpuMsPerRequest && c.gateway.cpuMsPerRequest);
+  const withCpu = perTargetRows(results).filter(({ side }) => side.cpuMsPerRequest);
   const cpu =
     withCpu.length === 0
       ? null
@@ -115,32 +122,28 @@ export function renderTables(results) {
             "mode",
             "conc",
             "target",
-            "worker",
-            "dev proxy",
-            "wrangler",
-            "fake provider",
+            "workerd",
+            "workerd − bare",
+            "runtime host",
             "load generator",
             "total",
-            "worker: gateway − bare",
+            "log lines/req",
           ],
-          withCpu.flatMap((c) =>
-            ["bare", "gateway"].map((t) => {
-              const p = c[t].cpuMsPerRequest;
-              const delta = t === "gateway" ? signedMs(p.worker - c.bare.cpuMsPerRequest.worker) : "";
-              return [
-                c.mode,
-                c.concurrency,
-                t,
-                ms(p.worker),
-                ms(p.devProxy),
-                ms(p.wrangler),
-                ms(p.fakeProvider),
-                ms(p.client),
-                ms(p.total),
-                delta,
-              ];
-            }),
-          ),
+          withCpu.map(({ cell, name, side }) => {
+            const p = side.cpuMsPerRequest;
+            const bare = cell.targets.bare?.cpuMsPerRequest;
+            return [
+              cell.mode,
+              cell.concurrency,
+              name,
+              ms(p.workerd),
+              name === "bare" || !bare ? "" : signedMs(p.workerd - bare.workerd),
+              ms(p.host),
+              ms(p.client),
+              ms(p.total),
+              Number.isFinite(side.logLinesPerRequest) ? side.logLinesPerRequest.toFixed(2) : "–",
+            ];
+          }),
         );
   return { perTarget, ratios, cpu };
 }
@@ -149,23 +152,34 @@ export function renderMarkdown(results) {
   const { perTarget, ratios, cpu } = renderTables(results);
   const m = results.machine;
   const p = results.parameters;
+  const targetList = Object.entries(results.targetDescriptions)
+    .map(([name, text]) => `- **${name}**: ${text}`)
+    .join("\n");
   return `# Faregate benchmark, ${results.date}
 
-Gateway (\`wrangler.toml\`) against a bare passthrough Worker (\`bench/passthrough/\`), both in front of
-the fake provider, all three under \`wrangler dev\` on this machine. Method: \`bench/README.md\`.
+${results.note ? `${results.note}\n\n` : ""}The gateway against a bare passthrough Worker (\`bench/passthrough/\`), both in front of the fake
+provider, all three Workers in ONE local runtime: a single Miniflare instance (one workerd process),
+each Worker on its own socket, each built with \`wrangler deploy --dry-run\` (the production bundle).
+Method: \`bench/README.md\`.
+
+Targets:
+
+${targetList}
 
 Machine: ${m.cores} cores (${m.cpuModel ?? "unknown CPU"}), ${m.memoryGiB} GiB, ${m.os}; Node ${m.node};
 load average (1 min) ${m.loadAverage1m?.atStart ?? "?"} at start, ${m.loadAverage1m?.atEnd ?? "?"} at end;
-workerd ${m.workerd}${m.workerdBinary ? ` (\`${m.workerdBinary}\`)` : ""}; wrangler ${m.wrangler}; commit ${m.gitCommit ?? "?"}${m.gitDirty ? " with uncommitted changes" : ""}.
+workerd ${m.workerd}${m.workerdBinary ? ` (\`${m.workerdBinary}\`)` : ""}; Miniflare ${m.miniflare}; wrangler ${m.wrangler}; commit ${m.gitCommit ?? "?"}${m.gitDirty ? " with uncommitted changes" : ""}.
 
-Per cell and target: ${p.warmupMs} ms warm-up (discarded), then ${p.rounds} rounds of ${p.roundMs} ms, bare and gateway
-alternating (ABBA, repeated). Latency is to the last byte; TTFB is to the first body byte.
+The gateway is bundled from \`${p.gatewayConfig ?? "wrangler.toml"}\`.
+
+Per cell and target: ${p.warmupMs} ms warm-up (discarded), then ${p.rounds} rounds of ${p.roundMs} ms, the targets
+alternating (in order, then reversed, repeated). Latency is to the last byte; TTFB is to the first body byte.
 
 ## Per target
 
 ${perTarget}
 
-## Gateway against bare
+## Against bare
 
 ${ratios}
 
@@ -175,9 +189,10 @@ ${
     ? `
 ## CPU per request (ms, from /proc)
 
-Per process of the target's chain: the Worker itself, wrangler's dev proxy in front of it, the wrangler
-Node process, the fake provider (all three of its processes) and this load generator. Local-dev
-machinery (dev proxy, wrangler) does not exist in production.
+\`workerd\` is the one runtime process, so it holds both the target and the fake provider behind it;
+\`workerd − bare\` is therefore the CPU the target costs over the bare passthrough. \`runtime host\` is
+the Node process running Miniflare, which reads workerd's log lines (counted, not printed: the last
+column). The load generator is the benchmark's own Node process.
 
 ${cpu}
 `
