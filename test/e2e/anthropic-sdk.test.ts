@@ -1,100 +1,42 @@
-import path from "node:path";
 import { randomBytes } from "node:crypto";
 import Anthropic from "@anthropic-ai/sdk";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { freePort, seedLocalGateway, startWorker } from "../../scripts/lib/local-stack.mjs";
-import { FAKE_PROVIDER_CONFIG, GATEWAY_CONFIG } from "../../scripts/lib/paths.mjs";
+import { describe, expect, it } from "vitest";
 import { FAKE_ANTHROPIC_USAGE } from "../fake-provider/anthropic";
 import { FAKE_REPLY_WORDS } from "../fake-provider/openai";
-import { tempRunDir } from "./support/run-log";
+import { FAKE_KEY_SECRET, useStack } from "./support/stack";
 
 /**
  * `/v1/messages` as an Anthropic client sees it: `wrangler dev` of the gateway in front of the fake
  * provider's Anthropic endpoint, driven with the official `@anthropic-ai/sdk` client.
  */
 
-type Worker = Awaited<ReturnType<typeof startWorker>>;
-interface RecordedRequest {
-  path: string;
-  scenario: string;
-  headers: Record<string, string>;
-}
-
 const FAKE_REPLY = FAKE_REPLY_WORDS.join(" ");
 const FAKE_PROVIDER_KEY = `sk-ant-fake-${randomBytes(8).toString("hex")}`;
 const REQUEST_ID = /^grq_[0-9A-HJKMNP-TV-Z]{26}$/;
 const hello = [{ role: "user" as const, content: "hello" }];
 
-const run = tempRunDir("e2e-anthropic");
-let fake: Worker | undefined;
-let gateway: Worker | undefined;
-const secrets: Record<string, string> = {};
-
-beforeAll(async () => {
-  const dir = await run.create();
-  const fakePort = await freePort();
+const stack = useStack("e2e-anthropic", FAKE_PROVIDER_KEY, (root) => {
   const binding = (name: string, scenario: string) => ({
     name,
     type: "anthropic",
-    base_url: `http://127.0.0.1:${fakePort}${scenario ? `/s/${scenario}` : ""}`,
-    api_key_secret: "FAKE_PROVIDER_KEY",
+    base_url: root(scenario),
+    api_key_secret: FAKE_KEY_SECRET,
   });
-  const pepper = randomBytes(32).toString("hex");
-  const persistDir = path.join(dir, "gateway-state");
-  const [fakeStarted, seededResult] = await Promise.allSettled([
-    startWorker({
-      config: FAKE_PROVIDER_CONFIG,
-      port: fakePort,
-      persistDir: path.join(dir, "fake-state"),
-      logFile: path.join(dir, "fake-provider.log"),
-    }),
-    seedLocalGateway({
-      persistDir,
-      pepper,
-      project: "e2e-anthropic",
-      providers: [binding("claude", ""), binding("claude-529", "status-529"), binding("claude-drop", "drop-after-7")],
-      keys: [
-        { name: "claude", config: { providers: ["claude"] } },
-        { name: "fallback", config: { providers: ["claude-529", "claude"] } },
-        { name: "drop", config: { providers: ["claude-drop"] } },
-      ],
-    }),
-  ]);
-  if (fakeStarted.status === "fulfilled") fake = fakeStarted.value;
-  else throw fakeStarted.reason;
-  if (seededResult.status === "rejected") throw seededResult.reason;
-  for (const k of seededResult.value.keys) secrets[k.name] = k.secret;
-  gateway = await startWorker({
-    config: GATEWAY_CONFIG,
-    persistDir,
-    logFile: path.join(dir, "gateway.log"),
-    vars: {
-      ENVIRONMENT: "development",
-      LW_VIRTUAL_KEY_PEPPER: pepper,
-      LW_GATEWAY_INTERNAL_SECRET: randomBytes(32).toString("hex"),
-      LW_GATEWAY_JWT_SECRET: randomBytes(32).toString("hex"),
-      LW_GATEWAY_ADMIN_TOKEN: randomBytes(24).toString("hex"),
-      FAKE_PROVIDER_KEY,
-    },
-  });
+  return {
+    project: "e2e-anthropic",
+    providers: [binding("claude", ""), binding("claude-529", "status-529"), binding("claude-drop", "drop-after-7")],
+    keys: [
+      { name: "claude", config: { providers: ["claude"] } },
+      { name: "fallback", config: { providers: ["claude-529", "claude"] } },
+      { name: "drop", config: { providers: ["claude-drop"] } },
+    ],
+  };
 });
-
-afterAll(async () => {
-  await Promise.allSettled([gateway?.stop(), fake?.stop()]);
-});
-
-beforeEach(async () => {
-  await fetch(`${fake?.url}/__reset`);
-});
+const fakeRequests = stack.fakeRequests;
 
 /** An Anthropic client for one of the seeded keys (or any secret); no SDK retries, so each call is one request. */
 function client(keyOrSecret: string): Anthropic {
-  return new Anthropic({ baseURL: gateway?.url ?? "", apiKey: secrets[keyOrSecret] ?? keyOrSecret, maxRetries: 0 });
-}
-
-async function fakeRequests(): Promise<RecordedRequest[]> {
-  const res = await fetch(`${fake?.url}/__requests`);
-  return (await res.json()) as RecordedRequest[];
+  return new Anthropic({ baseURL: stack.gatewayUrl(), apiKey: stack.secret(keyOrSecret), maxRetries: 0 });
 }
 
 describe("messages through the @anthropic-ai/sdk client", () => {

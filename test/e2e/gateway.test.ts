@@ -1,24 +1,14 @@
-import path from "node:path";
 import { randomBytes } from "node:crypto";
 import OpenAI from "openai";
 import type { ChatCompletionChunk } from "openai/resources/chat/completions";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { freePort, seedLocalGateway, startWorker } from "../../scripts/lib/local-stack.mjs";
-import { FAKE_PROVIDER_CONFIG, GATEWAY_CONFIG } from "../../scripts/lib/paths.mjs";
+import { describe, expect, it } from "vitest";
 import { FAKE_REPLY_WORDS } from "../fake-provider/openai";
-import { tempRunDir } from "./support/run-log";
+import { FAKE_KEY_SECRET, useStack } from "./support/stack";
 
 /**
  * The gateway as a client sees it: `wrangler dev` of the real Worker, in front of the fake provider
  * (another `wrangler dev`), driven with the official `openai` npm client.
  */
-
-type Worker = Awaited<ReturnType<typeof startWorker>>;
-interface RecordedRequest {
-  path: string;
-  scenario: string;
-  headers: Record<string, string>;
-}
 
 const FAKE_REPLY = FAKE_REPLY_WORDS.join(" ");
 const FAKE_PROVIDER_KEY = `sk-fake-${randomBytes(8).toString("hex")}`;
@@ -27,82 +17,35 @@ const TRACEPARENT = `00-${TRACE_ID}-00f067aa0ba902b7-01`;
 const REQUEST_ID = /^grq_[0-9A-HJKMNP-TV-Z]{26}$/;
 const hello = [{ role: "user" as const, content: "hello" }];
 
-const run = tempRunDir("e2e-gateway");
-let fake: Worker | undefined;
-let gateway: Worker | undefined;
-const secrets: Record<string, string> = {};
-
-beforeAll(async () => {
-  const dir = await run.create();
-  const fakePort = await freePort();
-  const fakeBase = (scenario: string) => `http://127.0.0.1:${fakePort}${scenario ? `/s/${scenario}` : ""}/v1`;
+const stack = useStack("e2e-gateway", FAKE_PROVIDER_KEY, (root) => {
   const fakeBinding = (name: string, scenario: string) => ({
     name,
     type: "openai-compatible",
-    base_url: fakeBase(scenario),
-    api_key_secret: "FAKE_PROVIDER_KEY",
+    base_url: `${root(scenario)}/v1`,
+    api_key_secret: FAKE_KEY_SECRET,
     models: ["gpt-4o-mini"],
   });
-  const pepper = randomBytes(32).toString("hex");
-  const persistDir = path.join(dir, "gateway-state");
-  // The fake provider starts while the gateway's D1 is seeded; both must settle before anything is
-  // thrown, so a started worker is never left without a stop().
-  const [fakeStarted, seededResult] = await Promise.allSettled([
-    startWorker({
-      config: FAKE_PROVIDER_CONFIG,
-      port: fakePort,
-      persistDir: path.join(dir, "fake-state"),
-      logFile: path.join(dir, "fake-provider.log"),
-    }),
-    seedLocalGateway({
-      persistDir,
-      pepper,
-      project: "e2e",
-      providers: [
-        fakeBinding("fake", ""),
-        fakeBinding("fake-503", "status-503"),
-        fakeBinding("fake-drop", "drop-after-3"),
-        { name: "mock", type: "mock", models: ["mock-echo"] },
-      ],
-      keys: [
-        { name: "fake", config: { providers: ["fake"] } },
-        { name: "fallback", config: { providers: ["fake-503", "fake"] } },
-        { name: "drop", config: { providers: ["fake-drop"] } },
-        { name: "mock", config: { providers: ["mock"], model_aliases: { fast: "mock/mock-echo" } } },
-      ],
-    }),
-  ]);
-  if (fakeStarted.status === "fulfilled") fake = fakeStarted.value;
-  else throw fakeStarted.reason;
-  if (seededResult.status === "rejected") throw seededResult.reason;
-  for (const k of seededResult.value.keys) secrets[k.name] = k.secret;
-  gateway = await startWorker({
-    config: GATEWAY_CONFIG,
-    persistDir,
-    logFile: path.join(dir, "gateway.log"),
-    vars: {
-      ENVIRONMENT: "development",
-      LW_VIRTUAL_KEY_PEPPER: pepper,
-      LW_GATEWAY_INTERNAL_SECRET: randomBytes(32).toString("hex"),
-      LW_GATEWAY_JWT_SECRET: randomBytes(32).toString("hex"),
-      LW_GATEWAY_ADMIN_TOKEN: randomBytes(24).toString("hex"),
-      FAKE_PROVIDER_KEY,
-    },
-  });
+  return {
+    project: "e2e",
+    providers: [
+      fakeBinding("fake", ""),
+      fakeBinding("fake-503", "status-503"),
+      fakeBinding("fake-drop", "drop-after-3"),
+      { name: "mock", type: "mock", models: ["mock-echo"] },
+    ],
+    keys: [
+      { name: "fake", config: { providers: ["fake"] } },
+      { name: "fallback", config: { providers: ["fake-503", "fake"] } },
+      { name: "drop", config: { providers: ["fake-drop"] } },
+      { name: "mock", config: { providers: ["mock"], model_aliases: { fast: "mock/mock-echo" } } },
+    ],
+  };
 });
-
-afterAll(async () => {
-  await Promise.allSettled([gateway?.stop(), fake?.stop()]);
-});
+const fakeRequests = stack.fakeRequests;
 
 /** An openai client for one of the seeded keys (or any secret); no SDK retries, so each call is one request. */
 function client(keyOrSecret: string): OpenAI {
-  return new OpenAI({ baseURL: `${gateway?.url}/v1`, apiKey: secrets[keyOrSecret] ?? keyOrSecret, maxRetries: 0 });
-}
-
-async function fakeRequests(): Promise<RecordedRequest[]> {
-  const res = await fetch(`${fake?.url}/__requests`);
-  return (await res.json()) as RecordedRequest[];
+  return new OpenAI({ baseURL: `${stack.gatewayUrl()}/v1`, apiKey: stack.secret(keyOrSecret), maxRetries: 0 });
 }
 
 async function collect(
@@ -118,10 +61,6 @@ async function collect(
 }
 
 const contentOf = (chunks: ChatCompletionChunk[]) => chunks.map((c) => c.choices[0]?.delta.content ?? "").join("");
-
-beforeEach(async () => {
-  await fetch(`${fake?.url}/__reset`);
-});
 
 describe("chat completions through the openai client", () => {
   it("answers a non-streaming request, with the contract's response headers", async () => {

@@ -1,14 +1,11 @@
-import path from "node:path";
 import { randomBytes } from "node:crypto";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import type { ChatCompletionChunk } from "openai/resources/chat/completions";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { freePort, seedLocalGateway, startWorker } from "../../scripts/lib/local-stack.mjs";
-import { FAKE_PROVIDER_CONFIG, GATEWAY_CONFIG } from "../../scripts/lib/paths.mjs";
+import { describe, expect, it } from "vitest";
 import { FAKE_ANTHROPIC_USAGE } from "../fake-provider/anthropic";
 import { FAKE_REPLY_WORDS } from "../fake-provider/openai";
-import { tempRunDir } from "./support/run-log";
+import { FAKE_KEY_SECRET, useStack } from "./support/stack";
 
 /**
  * Translation as the official clients see it: `wrangler dev` of the gateway in front of the fake
@@ -16,105 +13,49 @@ import { tempRunDir } from "./support/run-log";
  * OpenAI-format bindings (the fake provider's chat completions, and the built-in mock).
  */
 
-type Worker = Awaited<ReturnType<typeof startWorker>>;
-interface RecordedRequest {
-  path: string;
-  scenario: string;
-  headers: Record<string, string>;
-}
-
 const FAKE_REPLY = FAKE_REPLY_WORDS.join(" ");
 const FAKE_PROVIDER_KEY = `sk-fake-${randomBytes(8).toString("hex")}`;
 const U = FAKE_ANTHROPIC_USAGE;
 const hello = [{ role: "user" as const, content: "hello" }];
 
-const run = tempRunDir("e2e-translation");
-let fake: Worker | undefined;
-let gateway: Worker | undefined;
-const secrets: Record<string, string> = {};
-
-beforeAll(async () => {
-  const dir = await run.create();
-  const fakePort = await freePort();
-  const root = (scenario: string) => `http://127.0.0.1:${fakePort}${scenario ? `/s/${scenario}` : ""}`;
+const stack = useStack("e2e-translation", FAKE_PROVIDER_KEY, (root) => {
   const claude = (name: string, scenario: string) => ({
     name,
     type: "anthropic",
     base_url: root(scenario),
-    api_key_secret: "FAKE_PROVIDER_KEY",
+    api_key_secret: FAKE_KEY_SECRET,
   });
   const gpt = (name: string, scenario: string) => ({
     name,
     type: "openai-compatible",
     base_url: `${root(scenario)}/v1`,
-    api_key_secret: "FAKE_PROVIDER_KEY",
+    api_key_secret: FAKE_KEY_SECRET,
   });
-  const pepper = randomBytes(32).toString("hex");
-  const persistDir = path.join(dir, "gateway-state");
-  const [fakeStarted, seededResult] = await Promise.allSettled([
-    startWorker({
-      config: FAKE_PROVIDER_CONFIG,
-      port: fakePort,
-      persistDir: path.join(dir, "fake-state"),
-      logFile: path.join(dir, "fake-provider.log"),
-    }),
-    seedLocalGateway({
-      persistDir,
-      pepper,
-      project: "e2e-translation",
-      providers: [
-        claude("claude", ""),
-        claude("claude-529", "status-529"),
-        claude("claude-drop", "drop-after-6"),
-        gpt("gpt", ""),
-        { name: "mock", type: "mock" },
-      ],
-      keys: [
-        { name: "openai-on-claude", config: { providers: ["claude"] } },
-        { name: "openai-on-claude-drop", config: { providers: ["claude-drop"] } },
-        { name: "anthropic-on-gpt", config: { providers: ["gpt"] } },
-        { name: "mixed", config: { providers: ["claude-529", "gpt"] } },
-        { name: "mock", config: { providers: ["mock"] } },
-      ],
-    }),
-  ]);
-  if (fakeStarted.status === "fulfilled") fake = fakeStarted.value;
-  else throw fakeStarted.reason;
-  if (seededResult.status === "rejected") throw seededResult.reason;
-  for (const k of seededResult.value.keys) secrets[k.name] = k.secret;
-  gateway = await startWorker({
-    config: GATEWAY_CONFIG,
-    persistDir,
-    logFile: path.join(dir, "gateway.log"),
-    vars: {
-      ENVIRONMENT: "development",
-      LW_VIRTUAL_KEY_PEPPER: pepper,
-      LW_GATEWAY_INTERNAL_SECRET: randomBytes(32).toString("hex"),
-      LW_GATEWAY_JWT_SECRET: randomBytes(32).toString("hex"),
-      LW_GATEWAY_ADMIN_TOKEN: randomBytes(24).toString("hex"),
-      FAKE_PROVIDER_KEY,
-    },
-  });
+  return {
+    project: "e2e-translation",
+    providers: [
+      claude("claude", ""),
+      claude("claude-529", "status-529"),
+      claude("claude-drop", "drop-after-6"),
+      gpt("gpt", ""),
+      { name: "mock", type: "mock" },
+    ],
+    keys: [
+      { name: "openai-on-claude", config: { providers: ["claude"] } },
+      { name: "openai-on-claude-drop", config: { providers: ["claude-drop"] } },
+      { name: "anthropic-on-gpt", config: { providers: ["gpt"] } },
+      { name: "mixed", config: { providers: ["claude-529", "gpt"] } },
+      { name: "mock", config: { providers: ["mock"] } },
+    ],
+  };
 });
-
-afterAll(async () => {
-  await Promise.allSettled([gateway?.stop(), fake?.stop()]);
-});
-
-beforeEach(async () => {
-  await fetch(`${fake?.url}/__reset`);
-});
+const fakeRequests = stack.fakeRequests;
 
 /** No SDK retries, so each call is one request. */
 const openai = (key: string) =>
-  new OpenAI({ baseURL: `${gateway?.url}/v1`, apiKey: secrets[key] ?? key, maxRetries: 0 });
+  new OpenAI({ baseURL: `${stack.gatewayUrl()}/v1`, apiKey: stack.secret(key), maxRetries: 0 });
 const anthropic = (key: string) =>
-  new Anthropic({ baseURL: gateway?.url ?? "", apiKey: secrets[key] ?? key, maxRetries: 0 });
-
-async function fakeRequests(): Promise<RecordedRequest[]> {
-  const res = await fetch(`${fake?.url}/__requests`);
-  return (await res.json()) as RecordedRequest[];
-}
+  new Anthropic({ baseURL: stack.gatewayUrl(), apiKey: stack.secret(key), maxRetries: 0 });
 
 async function collect(stream: AsyncIterable<ChatCompletionChunk>) {
   const chunks: ChatCompletionChunk[] = [];
