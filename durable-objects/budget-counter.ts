@@ -28,7 +28,7 @@ import type {
   ScopeSettleRequest,
   ScopeState,
 } from "./types";
-import { checkRequestId, checkScopeAdmit, checkScopeSettle } from "./validate";
+import { checkRequestId, checkScopeAdmit, checkScopeSettleBatch } from "./validate";
 
 /**
  * One instance per budget scope shared by several keys: `idFromName("project:<id>")` or
@@ -79,12 +79,19 @@ export class BudgetCounter extends DurableObject<Env> {
 
   /** The reservation becomes `costMicros` of spend in each budget; unknown or settled ids: no-op. */
   settle(req: ScopeSettleRequest): void {
-    checkScopeSettle(req);
+    this.settleBatch([req]);
+  }
+
+  /** Many settlements in one call and one transaction (the gateway's settlement queue); all or nothing. */
+  settleBatch(batch: ScopeSettleRequest[]): void {
+    checkScopeSettleBatch(batch);
     this.ctx.storage.transactionSync(() => {
-      const reservation = findReservation(this.sql, req.requestId);
-      if (reservation === null) return;
-      for (const line of reservation.lines) settleLine(this.sql, line, req.costMicros, !reservation.expired);
-      deleteReservation(this.sql, req.requestId);
+      for (const req of batch) {
+        const reservation = findReservation(this.sql, req.requestId);
+        if (reservation === null) continue;
+        for (const line of reservation.lines) settleLine(this.sql, line, req.costMicros, !reservation.expired);
+        deleteReservation(this.sql, req.requestId);
+      }
     });
   }
 

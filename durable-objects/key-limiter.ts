@@ -36,11 +36,12 @@ import type {
   BudgetQuery,
   BudgetStatus,
   KeyAdmitRequest,
+  KeySettleBatch,
   KeySettleRequest,
   KeyState,
   UsageRecord,
 } from "./types";
-import { checkKeyAdmit, checkKeySettle, checkRequestId, checkUsageRecord } from "./validate";
+import { checkKeyAdmit, checkKeySettleBatch, checkRequestId } from "./validate";
 
 /**
  * One instance per virtual key (`idFromName(vkId)`): the only place that counts that key's requests,
@@ -123,20 +124,34 @@ export class KeyLimiter extends DurableObject<Env> {
    * changes no counter (the record is still queued; the ledger ignores a request id it already has).
    */
   settle(req: KeySettleRequest): void {
-    checkKeySettle(req);
+    this.settleBatch({ settlements: [req], records: [] });
+  }
+
+  /**
+   * What the gateway's settlement queue sends: many settlements (as `settle`) and ledger rows (as
+   * `record`) in one call and one transaction, so a busy key costs one round trip per flush instead
+   * of one per request. All or nothing: an invalid item rejects the whole batch before any write.
+   */
+  settleBatch(batch: KeySettleBatch): void {
+    checkKeySettleBatch(batch);
     const now = Date.now();
     this.ctx.storage.transactionSync(() => {
-      const reservation = findReservation(this.sql, req.requestId);
-      if (reservation !== null) {
-        if (!reservation.expired && reservation.buckets !== null) {
-          adjustBucket(this.sql, now, "tpm", reservation.buckets.tpm, req.tokens - reservation.tokens);
-        }
-        for (const line of reservation.lines) settleLine(this.sql, line, req.costMicros, !reservation.expired);
-        deleteReservation(this.sql, req.requestId);
-      }
-      if (req.record !== null) enqueueRecord(this.sql, req.record, now);
+      for (const req of batch.settlements) this.settleOne(req, now);
+      for (const rec of batch.records) enqueueRecord(this.sql, rec, now);
     });
     this.scheduleAlarm();
+  }
+
+  private settleOne(req: KeySettleRequest, now: number): void {
+    const reservation = findReservation(this.sql, req.requestId);
+    if (reservation !== null) {
+      if (!reservation.expired && reservation.buckets !== null) {
+        adjustBucket(this.sql, now, "tpm", reservation.buckets.tpm, req.tokens - reservation.tokens);
+      }
+      for (const line of reservation.lines) settleLine(this.sql, line, req.costMicros, !reservation.expired);
+      deleteReservation(this.sql, req.requestId);
+    }
+    if (req.record !== null) enqueueRecord(this.sql, req.record, now);
   }
 
   /** Undoes everything `admit` did for this request (it was never dispatched). Unknown ids: no-op. */
@@ -160,9 +175,7 @@ export class KeyLimiter extends DurableObject<Env> {
 
   /** Queues a ledger row for a request that was not admitted here (a key without limits or budgets). */
   record(rec: UsageRecord): void {
-    checkUsageRecord(rec);
-    enqueueRecord(this.sql, rec, Date.now());
-    this.scheduleAlarm();
+    this.settleBatch({ settlements: [], records: [rec] });
   }
 
   /**

@@ -94,6 +94,18 @@ export interface KeySettleRequest {
   record: UsageRecord | null;
 }
 
+/**
+ * What one flush of the gateway's settlement queue hands a KeyLimiter: the settlements of requests it
+ * admitted and the ledger rows of requests it did not, applied in one transaction.
+ */
+export interface KeySettleBatch {
+  settlements: KeySettleRequest[];
+  records: UsageRecord[];
+}
+
+/** The most items one settlement batch may carry (the gateway flushes well before). */
+export const MAX_SETTLE_BATCH = 500;
+
 export interface WindowState {
   limit: number | null;
   /** Requests (rpm, rpd) or tokens (tpm) counted in the window ending now. */

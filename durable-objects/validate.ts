@@ -1,11 +1,13 @@
-import type {
-  BudgetCharge,
-  KeyAdmitRequest,
-  KeySettleRequest,
-  RateLimits,
-  ScopeAdmitRequest,
-  ScopeSettleRequest,
-  UsageRecord,
+import {
+  MAX_SETTLE_BATCH,
+  type BudgetCharge,
+  type KeyAdmitRequest,
+  type KeySettleBatch,
+  type KeySettleRequest,
+  type RateLimits,
+  type ScopeAdmitRequest,
+  type ScopeSettleRequest,
+  type UsageRecord,
 } from "./types";
 
 /**
@@ -98,4 +100,21 @@ export function checkScopeAdmit(req: ScopeAdmitRequest): void {
 export function checkScopeSettle(req: ScopeSettleRequest): void {
   checkRequestId(req.requestId);
   count("costMicros", req.costMicros);
+}
+
+function batchOf(what: string, items: unknown): void {
+  if (!Array.isArray(items) || items.length > MAX_SETTLE_BATCH)
+    fail(`${what} (an array of at most ${MAX_SETTLE_BATCH})`, items);
+}
+
+export function checkKeySettleBatch(batch: KeySettleBatch): void {
+  batchOf("settlements", batch.settlements);
+  batchOf("records", batch.records);
+  for (const req of batch.settlements) checkKeySettle(req);
+  for (const rec of batch.records) checkUsageRecord(rec);
+}
+
+export function checkScopeSettleBatch(batch: readonly ScopeSettleRequest[]): void {
+  batchOf("settlements", batch);
+  for (const req of batch) checkScopeSettle(req);
 }

@@ -27,8 +27,10 @@ function hmacKey(pepper: string): Promise<CryptoKey> {
 }
 
 /** `hex(HMAC-SHA256(pepper, secret))`: the only form in which a secret is stored or looked up. */
+const utf8 = new TextEncoder();
+
 export async function hashSecret(pepper: string, secret: string): Promise<string> {
-  const sig = await crypto.subtle.sign("HMAC", await hmacKey(pepper), new TextEncoder().encode(secret));
+  const sig = await crypto.subtle.sign("HMAC", await hmacKey(pepper), utf8.encode(secret));
   return hex(sig);
 }
 

@@ -18,5 +18,10 @@ export function keyLimiter(env: Env, vkId: string): KeyLimiterStub {
 export const budgetCounterName = (scope: SharedScope, scopeId: string): string => `${scope}:${scopeId}`;
 
 export function budgetCounter(env: Env, scope: SharedScope, scopeId: string): BudgetCounterStub {
-  return env.BUDGET_COUNTER.get(env.BUDGET_COUNTER.idFromName(budgetCounterName(scope, scopeId)));
+  return budgetCounterNamed(env, budgetCounterName(scope, scopeId));
+}
+
+/** The BudgetCounter of a `budgetCounterName`. */
+export function budgetCounterNamed(env: Env, name: string): BudgetCounterStub {
+  return env.BUDGET_COUNTER.get(env.BUDGET_COUNTER.idFromName(name));
 }

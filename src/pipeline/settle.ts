@@ -1,11 +1,12 @@
-import type { UsageOutcome, UsageRecord } from "../../durable-objects/types";
+import type { KeySettleRequest, ScopeSettleRequest, UsageOutcome, UsageRecord } from "../../durable-objects/types";
 import type { KeyBundle } from "../control-plane/bundles";
 import { costMicros, priceFor } from "../pricing";
 import type { TokenUsage } from "../providers/usage";
 import type { Admission } from "./admit";
 import type { RequestContext } from "./context";
-import { keyLimiter } from "./counters";
+import { budgetCounterNamed, keyLimiter } from "./counters";
 import type { ModelTarget } from "./resolve-model";
+import { SettlementQueue } from "./settlement-queue";
 
 /**
  * Stage 8, after the response (always inside `ctx.exec.waitUntil`, never on the client's time):
@@ -19,7 +20,8 @@ import type { ModelTarget } from "./resolve-model";
  * - One settlement per request, whatever the number of fallback attempts: admission reserved once,
  *   and only the attempt that answered carries usage.
  * - Every object that admitted is settled, in parallel; a key that admitted nowhere still records
- *   its usage through one `record()` call on its KeyLimiter here, off the hot path.
+ *   its usage in its KeyLimiter's outbox. Both go through the isolate's settlement queues
+ *   (settlement-queue.ts): one `settleBatch` call per object per short window, not one per request.
  */
 
 export interface Settlement {
@@ -59,17 +61,28 @@ export function usageRecord(ctx: RequestContext, bundle: KeyBundle, s: Settlemen
 
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
-const RETRY_DELAY_MS = 250;
+type KeyItem = { settle: KeySettleRequest } | { record: UsageRecord };
 
-/** A transient Durable Object error (a reset, an overloaded object) gets one more try. */
-async function withOneRetry(run: () => Promise<void>): Promise<void> {
-  try {
-    await run();
-  } catch {
-    await new Promise((r) => setTimeout(r, RETRY_DELAY_MS));
-    await run();
-  }
+/** Per isolate: one queue for the KeyLimiters (by key id), one for the BudgetCounters (by name). */
+const keyQueue = new SettlementQueue<KeyItem>();
+const scopeQueue = new SettlementQueue<ScopeSettleRequest>();
+
+function deliverToKey(env: Env, vkId: string): (items: KeyItem[]) => Promise<void> {
+  return (items) => {
+    const settlements: KeySettleRequest[] = [];
+    const records: UsageRecord[] = [];
+    for (const item of items) {
+      if ("settle" in item) settlements.push(item.settle);
+      else records.push(item.record);
+    }
+    return keyLimiter(env, vkId).settleBatch({ settlements, records });
+  };
 }
+
+const deliverToScope =
+  (env: Env, name: string) =>
+  (items: ScopeSettleRequest[]): Promise<void> =>
+    budgetCounterNamed(env, name).settleBatch(items);
 
 export async function settle(
   ctx: RequestContext,
@@ -81,20 +94,23 @@ export async function settle(
   const record = usageRecord(ctx, bundle, s, cost);
   const tokens = s.usage ? s.usage.inputTokens + s.usage.outputTokens : 0;
   const requestId = ctx.requestId;
-  const key = keyLimiter(ctx.env, bundle.vk.id);
-  // Settling and recording are idempotent per request id in the objects, so one retry is safe.
-  const calls: { object: string; run: () => Promise<void> }[] = [
-    {
-      object: "key",
-      run: () =>
-        admission.keyAdmitted ? key.settle({ requestId, tokens, costMicros: cost ?? 0, record }) : key.record(record),
-    },
+  const vkId = bundle.vk.id;
+  // Settling and recording are idempotent per request id in the objects, so the queue's retry is safe.
+  const keyItem: KeyItem = admission.keyAdmitted
+    ? { settle: { requestId, tokens, costMicros: cost ?? 0, record } }
+    : { record };
+  const calls: { object: string; delivered: Promise<void> }[] = [
+    { object: "key", delivered: keyQueue.enqueue(vkId, keyItem, deliverToKey(ctx.env, vkId)) },
     ...admission.scopes.map((scope) => ({
       object: scope.name,
-      run: () => scope.stub.settle({ requestId, costMicros: cost ?? 0 }),
+      delivered: scopeQueue.enqueue(
+        scope.name,
+        { requestId, costMicros: cost ?? 0 },
+        deliverToScope(ctx.env, scope.name),
+      ),
     })),
   ];
-  const results = await Promise.allSettled(calls.map((c) => withOneRetry(c.run)));
+  const results = await Promise.allSettled(calls.map((c) => c.delivered));
   results.forEach((r, i) => {
     // The reservation is released by the object's own sweep; the failure must still be visible.
     if (r.status === "rejected")

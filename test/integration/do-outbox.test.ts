@@ -181,3 +181,45 @@ describe("outbox → usage_ledger", () => {
     expect((await stub.getState()).outbox.pending).toBe(0);
   });
 });
+
+describe("settleBatch", () => {
+  it("applies settlements and records of many requests in one call", async () => {
+    setClock(T);
+    const stub = freshKeyLimiter();
+    const vkId = uniqueVk();
+    const budget = charge({ id: "bdg_batch", scope: "virtual_key" });
+    await stub.admit({ requestId: "grq_b1", limits: NO_LIMITS, tokens: 100, budgets: [budget] });
+    await stub.admit({ requestId: "grq_b2", limits: NO_LIMITS, tokens: 100, budgets: [budget] });
+    await stub.settleBatch({
+      settlements: [
+        { requestId: "grq_b1", tokens: 10, costMicros: 300, record: usageRecord({ requestId: "grq_b1", vkId }) },
+        { requestId: "grq_b2", tokens: 10, costMicros: 200, record: null },
+      ],
+      records: [usageRecord({ requestId: "grq_b3", vkId })],
+    });
+    const state = await stub.getState();
+    expect(state.reservations).toEqual([]);
+    expect(state.budgets[0]).toMatchObject({ spentMicros: 500, reservedMicros: 0 });
+    expect(state.outbox.pending).toBe(2);
+  });
+
+  it("rejects the whole batch, writing nothing, when one item is invalid", async () => {
+    setClock(T);
+    const stub = freshKeyLimiter();
+    const vkId = uniqueVk();
+    const budget = charge({ id: "bdg_batch_bad", scope: "virtual_key" });
+    await stub.admit({ requestId: "grq_c1", limits: NO_LIMITS, tokens: 100, budgets: [budget] });
+    // On the instance: a rejecting RPC through a stub leaks an unhandled rejection in the vitest pool.
+    await runInDurableObject(stub, (instance) => {
+      expect(() =>
+        instance.settleBatch({
+          settlements: [{ requestId: "grq_c1", tokens: 10, costMicros: 300, record: null }],
+          records: [usageRecord({ requestId: "grq_c2", vkId, inputTokens: -1 })],
+        }),
+      ).toThrow(/record.inputTokens/);
+    });
+    const state = await stub.getState();
+    expect(state.reservations).toHaveLength(1);
+    expect(state.outbox.pending).toBe(0);
+  });
+});

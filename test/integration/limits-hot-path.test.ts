@@ -8,6 +8,7 @@ import {
   budgetedKey,
   countingNamespace,
   drainOutbox,
+  keyLimiterStub,
   ledgerRows,
   PRICED_MODEL,
   sendChat,
@@ -41,16 +42,16 @@ describe("a key with no rate limit and no budget", () => {
     async (stream) => {
       const { key } = await createServingKey();
       const counted = wrapped();
-      counted.key.hold("record"); // a Durable Object that never answered would not delay the response
+      counted.key.hold("settleBatch"); // a Durable Object that never answered would not delay the response
       const { response, settled } = await sendChat(key.secret, { ...BODY, stream }, counted.overrides);
       expect(response.status).toBe(200);
       const text = await response.text();
       if (stream) expect(streamedContent(parseSse(text))).toBe(FAKE_REPLY_WORDS.join(" "));
       else expect(text).toContain(FAKE_REPLY_WORDS.join(" "));
-      expect(counted.key.calls.filter((c) => c !== "record")).toEqual([]);
+      expect(counted.key.calls.filter((c) => c !== "settleBatch")).toEqual([]);
       counted.key.release();
       await settled();
-      expect(counted.key.calls).toEqual(["record"]);
+      expect(counted.key.calls).toEqual(["settleBatch"]);
       expect(counted.scope.calls).toEqual([]);
       await drainOutbox(key.id);
       expect(await ledgerRows(key.id)).toEqual([
@@ -71,14 +72,14 @@ describe("a key with only key-level limits and budgets", () => {
       ],
     });
     const counted = wrapped();
-    counted.key.hold("settle");
+    counted.key.hold("settleBatch");
     const { response, settled } = await sendChat(key.secret, BODY, counted.overrides);
     expect(response.status).toBe(200);
     await response.text();
-    expect(counted.key.calls.filter((c) => c !== "settle")).toEqual(["admit"]);
+    expect(counted.key.calls.filter((c) => c !== "settleBatch")).toEqual(["admit"]);
     counted.key.release();
     await settled();
-    expect(counted.key.calls).toEqual(["admit", "settle"]);
+    expect(counted.key.calls).toEqual(["admit", "settleBatch"]);
     expect(counted.scope.calls).toEqual([]);
   });
 });
@@ -105,8 +106,8 @@ describe("project and principal budgets", () => {
     expect(response.status).toBe(200);
     await response.text();
     await settled();
-    expect(counted.key.calls).toEqual(["admit", "settle"]);
-    expect(counted.scope.calls.sort()).toEqual(["admit", "admit", "settle", "settle"]);
+    expect(counted.key.calls).toEqual(["admit", "settleBatch"]);
+    expect(counted.scope.calls.sort()).toEqual(["admit", "admit", "settleBatch", "settleBatch"]);
   });
 
   it("are released when the key's object refuses", async () => {
@@ -176,6 +177,32 @@ describe("a Durable Object that fails", () => {
 });
 
 describe("settlement after the response", () => {
+  it("settles requests of one key that end together in one call, every one of them counted and recorded", async () => {
+    const { key } = await budgetedKey({
+      price: OUTPUT_ONLY,
+      config: { rate_limits: { rpm: 100, tpm: 100_000 } },
+      budgets: ({ vkId }) => [
+        { scope: "virtual_key", scope_id: vkId, window: "day", limit_usd: "1", on_breach: "block" },
+      ],
+    });
+    const counted = wrapped();
+    const sent = await Promise.all(Array.from({ length: 8 }, () => sendChat(key.secret, BODY, counted.overrides)));
+    for (const { response } of sent) {
+      expect(response.status).toBe(200);
+      await response.text();
+    }
+    await Promise.all(sent.map((s) => s.settled()));
+    const settles = counted.key.calls.filter((c) => c === "settleBatch").length;
+    expect(counted.key.calls.filter((c) => c === "admit")).toHaveLength(8);
+    expect(settles).toBeGreaterThanOrEqual(1);
+    expect(settles).toBeLessThan(8);
+    const state = await keyLimiterStub(key.id).getState();
+    expect(state.reservations).toEqual([]); // every reservation replaced by its real usage
+    expect(state.budgets[0]?.spentMicros).toBe(8 * 7 * 1000); // 7 output tokens at $1000/Mtok each
+    await drainOutbox(key.id);
+    expect(await ledgerRows(key.id)).toHaveLength(8);
+  });
+
   it("retries a Durable Object that fails once, so the request is still settled and recorded", async () => {
     const { key } = await createServingKey();
     let failures = 0;
@@ -184,9 +211,9 @@ describe("settlement after the response", () => {
       get: (id: DurableObjectId) => {
         const real = env.KEY_LIMITER.get(id);
         return {
-          record: (rec: Parameters<typeof real.record>[0]) => {
+          settleBatch: (batch: Parameters<typeof real.settleBatch>[0]) => {
             if (failures++ === 0) return Promise.reject(new Error("Durable Object is overloaded."));
-            return real.record(rec);
+            return real.settleBatch(batch);
           },
         };
       },

@@ -1,0 +1,84 @@
+/**
+ * Group commit for settlements: what requests settle with one Durable Object within a short window
+ * goes to it in one RPC (`settleBatch`) instead of one call per request. A busy key (hundreds of
+ * requests a second) then costs its object one call and one transaction per window, not per request.
+ *
+ * - The queue lives in the isolate and holds plain data only; the flush gets its stub then, in the
+ *   context of the request whose timer fired.
+ * - Every request waits (in `waitUntil`) for the flush that carries its item, so the isolate stays
+ *   alive until its settlement is delivered; a failed flush is retried once, then each request in it
+ *   sees the error and logs it (the objects' sweeps release reservations nobody settled).
+ * - The window only delays when a settlement lands, never what it says: reservations are held a
+ *   little longer, which can only refuse sooner, never admit more.
+ */
+
+/** How long the first item of a batch waits for others. */
+export const SETTLE_WINDOW_MS = 50;
+/** A batch this large flushes at once (well under the objects' MAX_SETTLE_BATCH). */
+export const SETTLE_BATCH_MAX = 100;
+const RETRY_DELAY_MS = 250;
+
+interface Batch<T> {
+  items: T[];
+  timer: ReturnType<typeof setTimeout> | null;
+  delivered: Promise<void>;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+  deliver: (items: T[]) => Promise<void>;
+}
+
+export class SettlementQueue<T> {
+  private readonly open = new Map<string, Batch<T>>();
+
+  constructor(
+    private readonly windowMs = SETTLE_WINDOW_MS,
+    private readonly maxItems = SETTLE_BATCH_MAX,
+  ) {}
+
+  /**
+   * Queues `item` for the object named `target`; resolves once the batch holding it was delivered.
+   * `deliver` sends a whole batch (the first caller's is used for the batch; all callers of one
+   * target pass the same).
+   */
+  enqueue(target: string, item: T, deliver: (items: T[]) => Promise<void>): Promise<void> {
+    let batch = this.open.get(target);
+    if (batch === undefined) {
+      let resolve!: () => void;
+      let reject!: (err: unknown) => void;
+      const delivered = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      batch = { items: [], timer: null, delivered, resolve, reject, deliver };
+      const opened = batch;
+      batch.timer = setTimeout(() => this.flush(target, opened), this.windowMs);
+      this.open.set(target, batch);
+    }
+    batch.items.push(item);
+    if (batch.items.length >= this.maxItems) this.flush(target, batch);
+    return batch.delivered;
+  }
+
+  /** Items waiting, all targets together (tests and diagnostics). */
+  get pending(): number {
+    let n = 0;
+    for (const b of this.open.values()) n += b.items.length;
+    return n;
+  }
+
+  private flush(target: string, batch: Batch<T>): void {
+    if (this.open.get(target) !== batch) return; // already flushed (size reached before the timer)
+    this.open.delete(target);
+    if (batch.timer !== null) clearTimeout(batch.timer);
+    withOneRetry(() => batch.deliver(batch.items)).then(batch.resolve, batch.reject);
+  }
+}
+
+async function withOneRetry(run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch {
+    await new Promise((r) => setTimeout(r, RETRY_DELAY_MS));
+    await run();
+  }
+}
