@@ -135,8 +135,16 @@ export function releaseLine(sql: SqlStorage, line: BudgetLine): void {
 }
 
 /** Stores each charged budget's definition, writing only when it changed. */
-export function rememberDefinitions(sql: SqlStorage, charges: readonly BudgetCharge[]): void {
+export function rememberDefinitions(
+  sql: SqlStorage,
+  charges: readonly BudgetCharge[],
+  /** Definitions known to be stored (by budget id), so an unchanged one costs no storage read. */
+  known?: Map<string, string>,
+): void {
   for (const charge of charges) {
+    const signature = `${charge.scope}|${charge.window}|${charge.limitMicros}|${charge.onBreach}`;
+    if (known?.get(charge.id) === signature) continue;
+    known?.set(charge.id, signature);
     const row = sql
       .exec<{ scope: string; window: string; limit_micros: number; on_breach: string }>(
         "SELECT scope, window, limit_micros, on_breach FROM budget_definitions WHERE budget_id = ?",

@@ -43,6 +43,8 @@ const MIGRATIONS: SchemaMigrations = [[...BUDGET_BOOK_SCHEMA, ...RESERVATIONS_SC
 
 export class BudgetCounter extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  /** Budget definitions already stored, by id (rememberDefinitions skips reading them again). */
+  private readonly knownDefinitions = new Map<string, string>();
   private readonly alarmClock: AlarmClock;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -66,7 +68,7 @@ export class BudgetCounter extends DurableObject<Env> {
     const result = this.ctx.storage.transactionSync((): AdmitResult => {
       if (findReservation(this.sql, req.requestId) !== null)
         return { ok: true, budgets: this.statuses(req.budgets, now) };
-      rememberDefinitions(this.sql, req.budgets);
+      rememberDefinitions(this.sql, req.budgets, this.knownDefinitions);
       const blocking = firstBlockingBudget(this.sql, req.budgets, now);
       if (blocking !== null) return { ok: false, kind: "budget", budget: blocking };
       const lines = reserveCharges(this.sql, req.budgets, now);

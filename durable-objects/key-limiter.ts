@@ -15,6 +15,7 @@ import {
   adjustBucket,
   checkRates,
   countRequest,
+  newRateMemo,
   pruneBuckets,
   RATE_BUCKETS_SCHEMA,
   rememberLimits,
@@ -62,7 +63,10 @@ const MIGRATIONS: SchemaMigrations = [
 
 export class KeyLimiter extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  /** Budget definitions already stored, by id (rememberDefinitions skips reading them again). */
+  private readonly knownDefinitions = new Map<string, string>();
   private readonly alarmClock: AlarmClock;
+  private readonly rateMemo = newRateMemo();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -91,9 +95,9 @@ export class KeyLimiter extends DurableObject<Env> {
     const result = this.ctx.storage.transactionSync((): AdmitResult => {
       if (findReservation(this.sql, req.requestId) !== null)
         return { ok: true, budgets: this.statuses(req.budgets, now) };
-      pruneBuckets(this.sql, now);
-      rememberLimits(this.sql, req.limits);
-      rememberDefinitions(this.sql, req.budgets);
+      pruneBuckets(this.sql, now, this.rateMemo);
+      rememberLimits(this.sql, req.limits, this.rateMemo);
+      rememberDefinitions(this.sql, req.budgets, this.knownDefinitions);
       const rate = checkRates(this.sql, now, req.limits, req.tokens);
       if (rate !== null) {
         const { dimension, retryAfterSeconds, limit, exceedsLimit } = rate;

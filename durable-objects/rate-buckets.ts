@@ -39,15 +39,41 @@ function liveBuckets(sql: SqlStorage, dimension: Dimension, nowMs: number): Buck
     .toArray();
 }
 
-/** Deletes the buckets that have left their window. */
-export function pruneBuckets(sql: SqlStorage, nowMs: number): void {
+/**
+ * What a KeyLimiter remembers between calls so that its hot path skips storage work it does not
+ * need: the oldest live bucket each dimension was last pruned to, and the limits last stored. Lost
+ * on eviction, which only means the next call does that work again.
+ */
+export interface RateMemo {
+  prunedTo: Partial<Record<Dimension, number>>;
+  limits: RateLimits | null;
+}
+
+export const newRateMemo = (): RateMemo => ({ prunedTo: {}, limits: null });
+
+/**
+ * Deletes the buckets that have left their window; with a memo, only when the window has moved on
+ * since the last prune (at most once a second for rpm/tpm, once a minute for rpd). Buckets left
+ * behind meanwhile are outside the window, which every reader ignores.
+ */
+export function pruneBuckets(sql: SqlStorage, nowMs: number, memo?: RateMemo): void {
   for (const dimension of DIMENSIONS) {
-    sql.exec(
-      "DELETE FROM rate_buckets WHERE dimension = ? AND bucket < ?",
+    const oldest = oldestLiveBucket(nowMs, WINDOW_SPECS[dimension]);
+    if (memo?.prunedTo[dimension] === oldest) continue;
+    sql.exec("DELETE FROM rate_buckets WHERE dimension = ? AND bucket < ?", dimension, oldest);
+    if (memo) memo.prunedTo[dimension] = oldest;
+  }
+}
+
+/** What a dimension's window holds now (requests or tokens), summed by SQLite. */
+function windowSum(sql: SqlStorage, dimension: Dimension, nowMs: number): number {
+  return sql
+    .exec<{ used: number }>(
+      "SELECT COALESCE(SUM(amount), 0) AS used FROM rate_buckets WHERE dimension = ? AND bucket >= ?",
       dimension,
       oldestLiveBucket(nowMs, WINDOW_SPECS[dimension]),
-    );
-  }
+    )
+    .one().used;
 }
 
 /** The amount (requests or tokens) each dimension of a request counts. */
@@ -72,6 +98,8 @@ export function checkRates(sql: SqlStorage, nowMs: number, limits: RateLimits, t
   for (const dimension of DIMENSIONS) {
     const limit = limits[dimension];
     if (limit === null) continue;
+    // The common case costs one aggregate query; the buckets are read only to time a refusal.
+    if (amounts[dimension] <= limit && windowSum(sql, dimension, nowMs) + amounts[dimension] <= limit) continue;
     const decision: WindowDecision = decideWindow(
       liveBuckets(sql, dimension, nowMs),
       nowMs,
@@ -142,12 +170,15 @@ export function adjustBucket(
 }
 
 /** Stores the limits a request carried, writing only when they changed. */
-export function rememberLimits(sql: SqlStorage, limits: RateLimits): void {
+export function rememberLimits(sql: SqlStorage, limits: RateLimits, memo?: RateMemo): void {
+  const known = memo?.limits;
+  if (known && DIMENSIONS.every((d) => known[d] === limits[d])) return;
   const stored = storedLimits(sql);
   for (const dimension of DIMENSIONS) {
     if (stored[dimension] === limits[dimension]) continue;
     sql.exec("INSERT OR REPLACE INTO rate_limits (dimension, limit_value) VALUES (?, ?)", dimension, limits[dimension]);
   }
+  if (memo) memo.limits = { ...limits };
 }
 
 function storedLimits(sql: SqlStorage): RateLimits {
