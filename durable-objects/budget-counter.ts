@@ -18,7 +18,7 @@ import {
   RESERVATION_TTL_MS,
   RESERVATIONS_SCHEMA,
 } from "./reservations";
-import { migrateSchema, type SchemaMigrations } from "./schema";
+import { migrateSchema, pingSchema, type SchemaMigrations } from "./schema";
 import { sweepExpired } from "./sweep";
 import type {
   AdmitResult,
@@ -55,6 +55,11 @@ export class BudgetCounter extends DurableObject<Env> {
       migrateSchema(ctx.storage, MIGRATIONS);
       await this.alarmClock.load();
     });
+  }
+
+  /** Readiness: the object answers and its storage is at the expected schema version. */
+  ping(): { ok: true; schemaVersion: number } {
+    return pingSchema(this.sql);
   }
 
   /**

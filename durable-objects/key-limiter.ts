@@ -30,7 +30,7 @@ import {
   RESERVATION_TTL_MS,
   RESERVATIONS_SCHEMA,
 } from "./reservations";
-import { migrateSchema, type SchemaMigrations } from "./schema";
+import { migrateSchema, pingSchema, type SchemaMigrations } from "./schema";
 import { sweepExpired } from "./sweep";
 import type {
   AdmitResult,
@@ -80,8 +80,7 @@ export class KeyLimiter extends DurableObject<Env> {
 
   /** Readiness: the object answers and its storage is at the expected schema version. */
   ping(): { ok: true; schemaVersion: number } {
-    const row = this.sql.exec<{ value: number }>("SELECT value FROM schema_meta WHERE key = 'version'").one();
-    return { ok: true, schemaVersion: row.value };
+    return pingSchema(this.sql);
   }
 
   /**

@@ -28,3 +28,8 @@ export function migrateSchema(storage: DurableObjectStorage, migrations: SchemaM
   });
   return migrations.length;
 }
+
+/** What a readiness probe learns from an object: it answers, and its storage is at `schemaVersion`. */
+export function pingSchema(sql: SqlStorage): { ok: true; schemaVersion: number } {
+  return { ok: true, schemaVersion: storedSchemaVersion(sql) };
+}

@@ -58,9 +58,15 @@ async function configWarnings(db: D1Database): Promise<string[]> {
 export async function checkReadiness(env: Env): Promise<Readiness> {
   const loaded = loadConfig(env);
   const [control_plane, auth_cache, limits, warnings] = await Promise.all([
-    timed(() => env.DB.prepare("SELECT count(*) AS n FROM virtual_keys").first()),
+    timed(() => env.DB.prepare("SELECT 1 FROM virtual_keys LIMIT 1").first()),
     timed(() => env.AUTH_CACHE.get("readyz:probe")),
-    timed(() => env.KEY_LIMITER.get(env.KEY_LIMITER.idFromName("readyz")).ping()),
+    // Both counter classes: a request with a project or principal budget needs the second one too.
+    timed(() =>
+      Promise.all([
+        env.KEY_LIMITER.get(env.KEY_LIMITER.idFromName("readyz")).ping(),
+        env.BUDGET_COUNTER.get(env.BUDGET_COUNTER.idFromName("readyz")).ping(),
+      ]),
+    ),
     configWarnings(env.DB),
   ]);
   const config: ConfigCheck = loaded.ok

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { gatewayFetch, REQUEST_ID, TRACE_ID } from "../helpers/gateway";
+import { env } from "cloudflare:workers";
+import { fetchWithEnv, GATEWAY, gatewayFetch, REQUEST_ID, TRACE_ID } from "../helpers/gateway";
 
 /** Contract §2: liveness, startup and readiness against the real local D1, KV and Durable Object. */
 
@@ -28,6 +29,18 @@ describe("health routes", () => {
       expect(check.status, name).toBe("ok");
       expect(check.latency_ms, name).toBeGreaterThanOrEqual(0);
     }
+  });
+
+  it("reports limits degraded (503) when either counter class cannot answer", async () => {
+    const broken = {
+      idFromName: (name: string) => env.BUDGET_COUNTER.idFromName(name),
+      get: () => ({ ping: () => Promise.reject(new Error("BudgetCounter unavailable")) }),
+    };
+    const { response } = await fetchWithEnv(new Request(`${GATEWAY}/readyz`), { BUDGET_COUNTER: broken });
+    expect(response.status).toBe(503);
+    const body = await response.json<{ status: string; checks: { limits: { status: string; error?: string } } }>();
+    expect(body.status).toBe("degraded");
+    expect(body.checks.limits).toEqual({ status: "error", error: "BudgetCounter unavailable" });
   });
 
   it("does not authenticate health routes", async () => {
