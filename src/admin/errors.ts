@@ -1,6 +1,6 @@
 import { GatewayError } from "../errors";
 
-/** The admin API's own errors: invalid fields (400), unknown ids (404), conflicts (409). */
+/** The admin API's own errors: invalid fields (400), unknown ids (404), conflicts (409), counters down (503). */
 
 export function invalidField(param: string, message: string): GatewayError {
   return new GatewayError("invalid_request_error", "invalid_request", message, { param });
@@ -29,6 +29,15 @@ export function notFound(kind: ResourceKind, id: string): GatewayError {
 
 export function conflict(code: string, message: string): GatewayError {
   return new GatewayError("conflict", code, message);
+}
+
+/** A Durable Object holding live counters did not answer; nothing was changed, so a retry is safe. */
+export function countersUnavailable(objects: string[], detail: string): GatewayError {
+  return new GatewayError(
+    "service_unavailable",
+    "counters_unavailable",
+    `The live counters of ${objects.join(", ")} did not answer (${detail}). Retry in a moment; if it persists, check /readyz.`,
+  );
 }
 
 /** D1 reports constraint failures only in the error text, e.g. `UNIQUE constraint failed: projects.name`. */

@@ -1,8 +1,9 @@
+import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { estimatePromptTokens } from "../../src/pipeline/estimate-tokens";
-import { adminCall, adminFetch, expectAdminError } from "../helpers/admin";
+import { adminCall, adminFetch, adminRequest, expectAdminError } from "../helpers/admin";
 import { installFakeUpstream } from "../helpers/fake-upstream";
-import { USER_MESSAGE } from "../helpers/gateway";
+import { fetchWithEnv, USER_MESSAGE } from "../helpers/gateway";
 import {
   chatSettled,
   createBudget,
@@ -181,5 +182,17 @@ describe("GET /admin/v1/virtual-keys/:id/state", () => {
     const state = await keyState(key.id);
     expect(state.rate_limits.rpm).toEqual({ limit: null, used: 0, window_seconds: 60, bucket_seconds: 1 });
     expect(state.budgets).toEqual([]);
+  });
+
+  it("answers 503 naming the object when a counter does not answer, not a 500", async () => {
+    const { key } = await keyWithBindings([""]);
+    const broken = {
+      idFromName: (name: string) => env.KEY_LIMITER.idFromName(name),
+      get: () => ({ getState: () => Promise.reject(new Error("Durable Object is overloaded.")) }),
+    };
+    const { response } = await fetchWithEnv(adminRequest(`/virtual-keys/${key.id}/state`), { KEY_LIMITER: broken });
+    const error = await expectAdminError(response, 503, { type: "service_unavailable", code: "counters_unavailable" });
+    expect(error.message).toContain(`virtual_key:${key.id}`);
+    expect(error.message).toContain("Durable Object is overloaded.");
   });
 });

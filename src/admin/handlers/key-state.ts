@@ -4,7 +4,7 @@ import { vkConfigSchema } from "../../control-plane/vk-config";
 import { formatUsd } from "../../pricing";
 import { budgetCounter, keyLimiter } from "../../pipeline/counters";
 import type { AdminContext } from "../context";
-import { notFound } from "../errors";
+import { countersUnavailable, notFound } from "../errors";
 import { budgetView, listBudgets, type Budget, type BudgetRow } from "../repositories/budgets";
 import { findVirtualKey, type VirtualKeyRow } from "../repositories/virtual-keys";
 import { isoOrNull, isoString } from "../schemas/common";
@@ -88,6 +88,23 @@ function budgetStateView(row: BudgetRow, status: BudgetStatus | undefined, now: 
   };
 }
 
+interface CounterRead<T> {
+  object: string;
+  read: () => Promise<T>;
+}
+
+/** Runs every read; the values of those that answered and the objects that did not. */
+async function readCounters<T>(reads: CounterRead<T>[]): Promise<{ values: T[]; failed: [string, string][] }> {
+  const results = await Promise.allSettled(reads.map((r) => r.read()));
+  const values: T[] = [];
+  const failed: [string, string][] = [];
+  results.forEach((r, i) => {
+    if (r.status === "fulfilled") values.push(r.value);
+    else failed.push([reads[i]?.object ?? "?", r.reason instanceof Error ? r.reason.message : String(r.reason)]);
+  });
+  return { values, failed };
+}
+
 export async function getVirtualKeyState(c: AdminContext): Promise<Response> {
   const id = c.req.param("id") ?? "";
   const db = c.env.DB;
@@ -100,10 +117,25 @@ export async function getVirtualKeyState(c: AdminContext): Promise<Response> {
     const first = group[0];
     return first ? [{ scope, scopeId: first.scope_id, group }] : [];
   });
-  const [state, ...scopeStates] = await Promise.all([
-    keyLimiter(c.env, key.id).getState(own.map(query)),
-    ...shared.map((s) => budgetCounter(c.env, s.scope, s.scopeId).getState(s.group.map(query))),
+  // Read in parallel; one object that does not answer is a 503 naming it, not a 500.
+  const [keyRead, scopeRead] = await Promise.all([
+    readCounters([{ object: `virtual_key:${key.id}`, read: () => keyLimiter(c.env, key.id).getState(own.map(query)) }]),
+    readCounters(
+      shared.map((s) => ({
+        object: `${s.scope}:${s.scopeId}`,
+        read: () => budgetCounter(c.env, s.scope, s.scopeId).getState(s.group.map(query)),
+      })),
+    ),
   ]);
+  const failed = [...keyRead.failed, ...scopeRead.failed];
+  const state = keyRead.values[0];
+  if (failed.length > 0 || state === undefined) {
+    throw countersUnavailable(
+      failed.map(([object]) => object),
+      failed[0]?.[1] ?? "no answer",
+    );
+  }
+  const scopeStates = scopeRead.values;
   const now = Date.now();
   const statuses = new Map<string, BudgetStatus>();
   for (const s of [...state.budgets, ...scopeStates.flatMap((x) => x.budgets)]) statuses.set(s.id, s);
