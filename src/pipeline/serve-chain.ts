@@ -1,6 +1,7 @@
 import type { KeyBundle } from "../control-plane/bundles";
 import { GatewayError } from "../errors";
 import type { Admission } from "./admit";
+import { withBodyLog } from "./body-log";
 import { BUDGET_WARNING_HEADER } from "./budget-warning";
 import type { RequestContext } from "./context";
 import { dispatch, type DispatchRequest, type Dispatched } from "./dispatch";
@@ -33,7 +34,7 @@ export async function serveFromChain(
     }
     throw err;
   }
-  const response = respond(ctx, dispatched, clientAskedForUsage, onSettled); // 7. stream back
+  const response = withBodyLog(ctx, respond(ctx, dispatched, clientAskedForUsage, onSettled)); // 7. stream back
   if (admission.budgetWarning) response.headers.set(BUDGET_WARNING_HEADER, admission.budgetWarning);
   return response;
 }
