@@ -1,6 +1,7 @@
 import type { ChatBody } from "../providers/types";
 import { admit } from "./admit";
 import { authenticate } from "./authenticate";
+import { enforcePolicy } from "./check-policy";
 import type { RequestContext } from "./context";
 import { parseChatRequest } from "./parse-body";
 import { resolveTargets } from "./resolve-model";
@@ -8,13 +9,13 @@ import { serveFromChain } from "./serve-chain";
 
 /**
  * POST /v1/chat/completions, stage by stage. Edge guards (request id, trace, body cap, config)
- * already ran in the edge middleware; policy slots in between model resolution and admission as its
- * issue lands.
+ * already ran in the edge middleware.
  */
 export async function chatCompletions(ctx: RequestContext, headers: Headers): Promise<Response> {
   const bundle = await authenticate(ctx, headers); // 2. key → bundle
   const body = parseChatRequest(ctx.rawBody); // 3. validate the body
-  const targets = resolveTargets(ctx, bundle, body.model); // 3. model → chain of targets
+  const resolved = resolveTargets(ctx, bundle, body.model); // 3. model → chain of targets
+  const targets = enforcePolicy(ctx, bundle, { body, targets: resolved }); // 4. policy
   const admission = await admit(ctx, bundle, targets, {
     prompt: body.messages,
     maxOutputTokens: body.max_completion_tokens ?? body.max_tokens ?? null,

@@ -1,5 +1,6 @@
 import { admit } from "./admit";
 import { authenticate } from "./authenticate";
+import { enforcePolicy } from "./check-policy";
 import type { RequestContext } from "./context";
 import { messagesPrompt, parseMessagesRequest } from "./parse-messages";
 import { stripCacheControl } from "./prompt-cache";
@@ -20,7 +21,8 @@ const FORWARDED = ["anthropic-beta"] as const;
 export async function messages(ctx: RequestContext, headers: Headers): Promise<Response> {
   const bundle = await authenticate(ctx, headers); // 2. key → bundle
   const parsed = parseMessagesRequest(ctx.rawBody); // 3. validate the body
-  const targets = resolveTargets(ctx, bundle, parsed.model); // 3. model → chain of targets
+  const resolved = resolveTargets(ctx, bundle, parsed.model); // 3. model → chain of targets
+  const targets = enforcePolicy(ctx, bundle, { body: parsed, targets: resolved }); // 4. policy
   const admission = await admit(ctx, bundle, targets, {
     prompt: messagesPrompt(parsed),
     maxOutputTokens: parsed.max_tokens,

@@ -1,5 +1,6 @@
 import { admit } from "./admit";
 import { authenticate } from "./authenticate";
+import { enforcePolicy } from "./check-policy";
 import type { RequestContext } from "./context";
 import { parseResponsesRequest } from "./parse-openai-endpoints";
 import { resolveTargets } from "./resolve-model";
@@ -14,7 +15,8 @@ import { serveFromChain } from "./serve-chain";
 export async function responses(ctx: RequestContext, headers: Headers): Promise<Response> {
   const bundle = await authenticate(ctx, headers); // 2. key → bundle
   const body = parseResponsesRequest(ctx.rawBody); // 3. validate the body
-  const targets = resolveTargets(ctx, bundle, body.model); // 3. model → chain of targets
+  const resolved = resolveTargets(ctx, bundle, body.model); // 3. model → chain of targets
+  const targets = enforcePolicy(ctx, bundle, { body, targets: resolved }); // 4. policy
   const admission = await admit(ctx, bundle, targets, {
     prompt: body.instructions ? [body.instructions, body.input] : [body.input],
     maxOutputTokens: body.max_output_tokens ?? null,

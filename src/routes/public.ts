@@ -10,7 +10,7 @@ import { responses } from "../pipeline/responses";
 
 /** The public API of contract §2: thin handlers that build the request context and run a pipeline. */
 
-function requestContext(c: Context<AppEnv>): RequestContext {
+export function requestContext(c: Context<AppEnv>): RequestContext {
   return {
     env: c.env,
     exec: c.executionCtx,
@@ -32,5 +32,5 @@ export const publicApi = new Hono<AppEnv>()
   .post("/v1/embeddings", (c) => embeddings(requestContext(c), c.req.raw.headers))
   .get("/v1/models", async (c) => {
     const ctx = requestContext(c);
-    return c.json(listModels(await authenticate(ctx, c.req.raw.headers)));
+    return c.json(listModels(await authenticate(ctx, c.req.raw.headers), ctx.log));
   });
