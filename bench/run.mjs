@@ -6,8 +6,9 @@
  *
  * Options: --warmup-ms N (per cell and target, default 1500), --round-ms N (default 2000),
  * --rounds N (default 4), --concurrency 1,32, --modes json,stream,
- * --targets bare,gateway,gateway-limits (bare first; gateway-limits is the gateway with a
- * rate-limited key), --gateway-config PATH (the gateway's wrangler config, default wrangler.toml:
+ * --targets bare,gateway,gateway-limits,gateway-translated (bare first; gateway-limits is the gateway
+ * with a rate-limited key, gateway-translated the gateway translating to an `anthropic` binding and
+ * back), --gateway-config PATH (the gateway's wrangler config, default wrangler.toml:
  * point it at an exported tree to benchmark other code), --note TEXT (a line for the .md),
  * --keep (keep bench/.tmp/run-*), --no-write (print only).
  */
@@ -22,7 +23,7 @@ import { bundleWorker } from "./lib/bundle.mjs";
 import { answerFromJson, answerFromStream, responseCheck } from "./lib/checks.mjs";
 import { cpuBetween, cpuPerRequest, cpuProbeAvailable, cpuSnapshot } from "./lib/cpu.mjs";
 import { runLoad, timedRequest } from "./lib/load.mjs";
-import { machineFacts, renderTables, verdict, writeResults } from "./lib/report.mjs";
+import { machineFacts, REFERENCE_TARGETS, renderTables, verdict, writeResults } from "./lib/report.mjs";
 import { startRuntime } from "./lib/runtime.mjs";
 import { compare, summarize } from "./lib/stats.mjs";
 
@@ -31,10 +32,24 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 /** What each target is; `bare` is the floor every other target is compared with. */
 const TARGET_DESCRIPTIONS = {
   bare: "the passthrough Worker: forwards the request to the fake provider, returns its response untouched",
+  "bare-js-stream":
+    "the same passthrough, copying the response body through a JavaScript stream (one read and one enqueue per chunk, nothing else): the runtime's floor for any Worker that looks at the bytes it streams",
   gateway: "the gateway, with a key whose chain is one `openai-compatible` binding to the fake provider",
   "gateway-limits":
     "the gateway, with a key that also has rate limits (rpm, rpd, tpm) far too high to refuse: the Durable Object round trip on top of `gateway`",
+  "gateway-translated":
+    "the gateway, with a key whose chain is one `anthropic` binding to the fake provider: the same OpenAI request translated to Anthropic Messages and the answer (stream included) back, against `gateway`'s same-format passthrough",
 };
+/**
+ * Targets whose usage total is their own: the fake provider reports Anthropic usage (cache reads and
+ * writes apart from input), so the translated answer's total_tokens differs from the OpenAI answer's.
+ * Each takes it from one checked reference request before measuring (bench/README.md).
+ */
+const OWN_USAGE = new Set(["gateway-translated"]);
+/** Each target compared with the one it adds a single thing to, besides bare: translation against passthrough. */
+const AGAINST = { "gateway-translated": "gateway" };
+/** The Worker variable the `anthropic` binding's key is read from (the binding's api_key_secret). */
+const ANTHROPIC_KEY_VAR = "BENCH_ANTHROPIC_API_KEY";
 /** Limits a benchmark never reaches, so the limiter is consulted on every request but never refuses. */
 const UNREACHABLE_LIMITS = { rpm: 100_000_000, rpd: 1_000_000_000, tpm: 1_000_000_000_000 };
 
@@ -45,7 +60,7 @@ const { values: opts } = parseArgs({
     rounds: { type: "string", default: "4" },
     concurrency: { type: "string", default: "1,32" },
     modes: { type: "string", default: "json,stream" },
-    targets: { type: "string", default: "bare,gateway,gateway-limits" },
+    targets: { type: "string", default: "bare,gateway,gateway-limits,gateway-translated" },
     "gateway-config": { type: "string", default: "wrangler.toml" },
     note: { type: "string" },
     keep: { type: "boolean", default: false },
@@ -114,6 +129,26 @@ async function referenceAnswer(fakeUrl, stream) {
   return answer;
 }
 
+/**
+ * A target's own answer for a mode, from one request to it: checked like every measured response
+ * (status, content type, complete stream, the fake provider's content), except that its usage total
+ * may be any positive whole number; that total is then what every later response of it must carry.
+ */
+async function targetReference(name, target, stream, content) {
+  const res = await fetch(`${target.url}/v1/chat/completions`, requestInit(target.secret, stream));
+  const text = await res.text();
+  const problem = responseCheck({ stream, expected: { content, totalTokens: null } })({
+    status: res.status,
+    contentType: res.headers.get("content-type") ?? "",
+    text,
+  });
+  if (problem)
+    throw new Error(`bench: the ${name} target's reference ${stream ? "stream" : "json"} request fails: ${problem}`);
+  return /** @type {{ answer: import("./lib/checks.mjs").Answer }} */ (
+    (stream ? answerFromStream : answerFromJson)(text)
+  ).answer;
+}
+
 async function resetFakeProvider(fakeUrl) {
   // The fake provider records every request in memory; clearing it keeps its cost flat across cells.
   let res;
@@ -129,13 +164,13 @@ async function resetFakeProvider(fakeUrl) {
 /** Requests per target, the CPU its rounds cost and the log lines workerd wrote during them. */
 async function measureCell({ mode, concurrency, targets, runtime, expected, fakeUrl }) {
   const stream = mode === "stream";
-  const check = responseCheck({ stream, expected });
   const names = Object.keys(targets);
+  const checks = Object.fromEntries(names.map((n) => [n, responseCheck({ stream, expected: expected[n] })]));
   const load = (name, durationMs) =>
     runLoad({
       url: `${targets[name].url}/v1/chat/completions`,
       init: requestInit(targets[name].secret, stream),
-      check,
+      check: checks[name],
       concurrency,
       durationMs,
     });
@@ -174,10 +209,20 @@ async function measureCell({ mode, concurrency, targets, runtime, expected, fake
     warmupErrorSamples: [...new Set(warmupErrors)].slice(0, 5),
     targets: sides,
     comparisons: Object.fromEntries(names.filter((n) => n !== "bare").map((n) => [n, compare(sides.bare, sides[n])])),
+    // Each target against the one it adds a single thing to (translation against passthrough), when both ran.
+    against: Object.fromEntries(
+      names
+        .filter((n) => AGAINST[n] && sides[AGAINST[n]])
+        .map((n) => [n, { base: AGAINST[n], ...compare(sides[AGAINST[n]], sides[n]) }]),
+    ),
   };
 }
 
-/** The gateway's local state: migrations, one project, the fake provider's binding, a key per gateway target. */
+/**
+ * The gateway's local state: migrations, one project, the fake provider's bindings (OpenAI-compatible
+ * at its /v1; Anthropic at its root, as Anthropic's API root is given, with its key in a Worker
+ * variable), a key per gateway target.
+ */
 async function seedGateway({ persistDir, pepper, fakeUrl }) {
   const keyFor = {
     gateway: { name: "bench", environment: "test", config: { providers: ["fake"] } },
@@ -186,13 +231,17 @@ async function seedGateway({ persistDir, pepper, fakeUrl }) {
       environment: "test",
       config: { providers: ["fake"], rate_limits: UNREACHABLE_LIMITS },
     },
+    "gateway-translated": { name: "bench-translated", environment: "test", config: { providers: ["fake-anthropic"] } },
   };
   const wanted = parameters.targets.filter((t) => t in keyFor);
   const seeded = await seedLocalGateway({
     persistDir,
     pepper,
     project: "bench",
-    providers: [{ name: "fake", type: "openai-compatible", base_url: `${fakeUrl}/v1` }],
+    providers: [
+      { name: "fake", type: "openai-compatible", base_url: `${fakeUrl}/v1` },
+      { name: "fake-anthropic", type: "anthropic", base_url: fakeUrl, api_key_secret: ANTHROPIC_KEY_VAR },
+    ],
     keys: wanted.map((t) => keyFor[t]),
   });
   return Object.fromEntries(
@@ -227,6 +276,8 @@ async function main() {
       LW_VIRTUAL_KEY_PEPPER: randomBytes(32).toString("hex"),
       LW_GATEWAY_INTERNAL_SECRET: randomBytes(32).toString("hex"),
       LW_GATEWAY_JWT_SECRET: randomBytes(32).toString("hex"),
+      // The `anthropic` binding's key: the fake provider only asks that one is sent.
+      [ANTHROPIC_KEY_VAR]: `sk-ant-bench-${randomBytes(8).toString("hex")}`,
     };
     const persistDir = path.join(runDir, "gateway-state");
     log(`bench: seeding the gateway's local state in ${path.relative(root, persistDir)}`);
@@ -250,6 +301,16 @@ async function main() {
         workers: [
           { name: "fake-provider", config: configs["fake-provider"], bundle: bundles["fake-provider"], port: fakePort },
           { name: "bare", config: configs.bare, bundle: bundles.bare, vars: { UPSTREAM: fakeUrl } },
+          ...(parameters.targets.includes("bare-js-stream")
+            ? [
+                {
+                  name: "bare-js-stream",
+                  config: configs.bare,
+                  bundle: bundles.bare,
+                  vars: { UPSTREAM: fakeUrl, COPY_IN_JS: "true" },
+                },
+              ]
+            : []),
           { name: "gateway", config: configs.gateway, bundle: bundles.gateway, vars: secrets },
         ],
       },
@@ -259,17 +320,30 @@ async function main() {
     const targets = Object.fromEntries(
       parameters.targets.map((t) => [
         t,
-        t === "bare" ? { url: runtime.urls.bare, secret: "unused" } : { url: runtime.urls.gateway, secret: keys[t] },
+        t === "bare" || t === "bare-js-stream"
+          ? { url: runtime.urls[t], secret: "unused" }
+          : { url: runtime.urls.gateway, secret: keys[t] },
       ]),
     );
 
-    const expected = { json: await referenceAnswer(fakeUrl, false), stream: await referenceAnswer(fakeUrl, true) };
+    // expected[mode][target]: the fake provider's own answer, or for a translated target the same
+    // content with the usage total of its own reference request.
+    const expected = {};
     for (const mode of parameters.modes) {
+      const stream = mode === "stream";
+      const fake = await referenceAnswer(fakeUrl, stream);
+      expected[mode] = {};
       for (const [name, t] of Object.entries(targets)) {
+        if (OWN_USAGE.has(name)) {
+          expected[mode][name] = await targetReference(name, t, stream, fake.content);
+          log(
+            `bench: ${name} reports usage.total_tokens ${expected[mode][name].totalTokens} for ${mode} (the fake provider's OpenAI answer: ${fake.totalTokens}); its responses must carry that`,
+          );
+        } else expected[mode][name] = fake;
         const r = await timedRequest(
           `${t.url}/v1/chat/completions`,
-          requestInit(t.secret, mode === "stream"),
-          responseCheck({ stream: mode === "stream", expected: expected[mode] }),
+          requestInit(t.secret, stream),
+          responseCheck({ stream, expected: expected[mode][name] }),
         );
         if (!r.ok) throw new Error(`bench: the ${name} target fails a single ${mode} request: ${r.error}`);
       }
@@ -282,8 +356,9 @@ async function main() {
         const cell = await measureCell({ mode, concurrency, targets, runtime, expected: expected[mode], fakeUrl });
         for (const [name, side] of Object.entries(cell.targets)) {
           const c = cell.comparisons[name];
+          const a = cell.against[name];
           log(
-            `  ${name.padEnd(14)} ${side.rps.toFixed(0).padStart(5)} req/s (rounds ${side.roundRps.map((r) => r.toFixed(0)).join("/")}), p50 ${side.latencyMs.p50.toFixed(2)} ms${c ? ` · ratio ${c.throughputRatio.toFixed(3)}, added p50 ${c.addedP50Ms.toFixed(2)} ms` : ""}`,
+            `  ${name.padEnd(18)} ${side.rps.toFixed(0).padStart(5)} req/s (rounds ${side.roundRps.map((r) => r.toFixed(0)).join("/")}), p50 ${side.latencyMs.p50.toFixed(2)} ms${c ? ` · ratio ${c.throughputRatio.toFixed(3)}, added p50 ${c.addedP50Ms.toFixed(2)} ms` : ""}${a ? ` · against ${a.base}: ratio ${a.throughputRatio.toFixed(3)}, added p50 ${a.addedP50Ms.toFixed(2)} ms` : ""}`,
           );
         }
         cells.push(cell);
@@ -307,13 +382,16 @@ async function main() {
       parameters,
       targetDescriptions: Object.fromEntries(parameters.targets.map((t) => [t, TARGET_DESCRIPTIONS[t]])),
       requestBody: { json: JSON.parse(chatBody(false)), stream: JSON.parse(chatBody(true)) },
+      expectedAnswers: expected,
       errors,
-      targetsMet: cells.every((c) => Object.values(c.comparisons).every((cmp) => verdict(cmp).met)),
+      targetsMet: cells.every((c) =>
+        Object.entries(c.comparisons).every(([name, cmp]) => REFERENCE_TARGETS.has(name) || verdict(cmp).met),
+      ),
       cells,
     };
     const tables = renderTables(results);
     console.log(
-      `\n${tables.perTarget}\n\n${tables.ratios}\n${tables.cpu ? `\nCPU ms per request (from /proc):\n\n${tables.cpu}\n` : ""}`,
+      `\n${tables.perTarget}\n\n${tables.ratios}\n${tables.against ? `\nTranslation against passthrough (each target against the gateway target it adds one thing to):\n\n${tables.against}\n` : ""}${tables.cpu ? `\nCPU ms per request (from /proc):\n\n${tables.cpu}\n` : ""}`,
     );
     if (!opts["no-write"]) {
       const written = await writeResults(path.join(root, "bench", "results"), results);

@@ -54,6 +54,9 @@ function table(header, rows) {
   return [line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)].join("\n");
 }
 
+/** Reference targets: measured for comparison, held to no target (the gateway's targets are its own). */
+export const REFERENCE_TARGETS = new Set(["bare-js-stream"]);
+
 /** Whether a comparison meets the issue's targets. */
 export function verdict(cmp) {
   const throughput = cmp.throughputRatio >= TARGETS.minThroughputRatio;
@@ -65,7 +68,51 @@ export function verdict(cmp) {
 const perTargetRows = (results) =>
   results.cells.flatMap((c) => Object.entries(c.targets).map(([name, side]) => ({ cell: c, name, side })));
 
-/** The tables (per target, against bare, CPU) as Markdown, which also reads well in a terminal. */
+/**
+ * Each target against the target it adds one thing to (`gateway-translated` against `gateway`: what
+ * translating both ways costs over the same-format passthrough), or null when no such pair ran.
+ */
+function againstTable(results) {
+  const rows = results.cells.flatMap((c) =>
+    Object.entries(c.against ?? {}).map(([name, cmp]) => {
+      const side = c.targets[name];
+      const base = c.targets[cmp.base];
+      const cpu = side.cpuMsPerRequest && base.cpuMsPerRequest;
+      return [
+        c.mode,
+        c.concurrency,
+        name,
+        cmp.base,
+        base.rps.toFixed(0),
+        side.rps.toFixed(0),
+        cmp.throughputRatio.toFixed(3),
+        signedMs(cmp.addedP50Ms),
+        signedMs(cmp.addedP99Ms),
+        c.mode === "stream" ? signedMs(cmp.addedTtfbP50Ms) : "",
+        cpu ? signedMs(side.cpuMsPerRequest.workerd - base.cpuMsPerRequest.workerd) : "–",
+      ];
+    }),
+  );
+  if (rows.length === 0) return null;
+  return table(
+    [
+      "mode",
+      "conc",
+      "target",
+      "against",
+      "against req/s",
+      "target req/s",
+      "throughput ratio",
+      "added p50 ms",
+      "added p99 ms",
+      "added TTFB p50",
+      "added workerd CPU ms",
+    ],
+    rows,
+  );
+}
+
+/** The tables (per target, against bare, against passthrough, CPU) as Markdown, which also reads well in a terminal. */
 export function renderTables(results) {
   const perTarget = table(
     ["mode", "conc", "target", "requests", "req/s", "p50 ms", "p99 ms", "TTFB p50", "TTFB p99", "errors"],
@@ -108,7 +155,7 @@ export function renderTables(results) {
           signedMs(cmp.addedP50Ms),
           signedMs(cmp.addedP99Ms),
           c.mode === "stream" ? signedMs(cmp.addedTtfbP50Ms) : "",
-          v.met ? "met" : `MISSED (${missed})`,
+          REFERENCE_TARGETS.has(name) ? "(reference, no target)" : v.met ? "met" : `MISSED (${missed})`,
         ];
       }),
     ),
@@ -145,11 +192,11 @@ export function renderTables(results) {
             ];
           }),
         );
-  return { perTarget, ratios, cpu };
+  return { perTarget, ratios, against: againstTable(results), cpu };
 }
 
 export function renderMarkdown(results) {
-  const { perTarget, ratios, cpu } = renderTables(results);
+  const { perTarget, ratios, against, cpu } = renderTables(results);
   const m = results.machine;
   const p = results.parameters;
   const targetList = Object.entries(results.targetDescriptions)
@@ -185,8 +232,21 @@ ${ratios}
 
 Targets: throughput ≥ ${TARGETS.minThroughputRatio} of the bare Worker's, added p50 < ${TARGETS.maxAddedP50Ms} ms.
 ${
-  cpu
+  against
     ? `
+## Translation against passthrough
+
+Each target against the gateway target it adds one thing to: \`gateway-translated\` (OpenAI in, an
+\`anthropic\` binding, translated both ways) against \`gateway\` (OpenAI in, an \`openai-compatible\`
+binding, passed through). The added workerd CPU also holds the fake provider's own difference between
+its Anthropic and OpenAI answers (\`bench/README.md\`).
+
+${against}
+`
+    : ""
+}${
+    cpu
+      ? `
 ## CPU per request (ms, from /proc)
 
 \`workerd\` is the one runtime process, so it holds both the target and the fake provider behind it;
@@ -196,8 +256,8 @@ column). The load generator is the benchmark's own Node process.
 
 ${cpu}
 `
-    : ""
-}${results.errors > 0 ? `\n**This run had ${results.errors} failed requests; its numbers are not valid.**\n` : ""}`;
+      : ""
+  }${results.errors > 0 ? `\n**This run had ${results.errors} failed requests; its numbers are not valid.**\n` : ""}`;
 }
 
 /** Writes bench/results/<date>.json and .md; returns their paths. */
