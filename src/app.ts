@@ -5,6 +5,7 @@ import { bodyCap, renderError, requestIdentity, requireConfig } from "./pipeline
 import { adminApiEnabled } from "./admin/gate";
 import { adminApi } from "./routes/admin";
 import { health } from "./routes/health";
+import { proxyApi } from "./routes/proxy";
 import { publicApi } from "./routes/public";
 
 /**
@@ -12,7 +13,8 @@ import { publicApi } from "./routes/public";
  *   1. identity (request id, trace id, response headers) on everything;
  *   2. health routes, which must answer even when the configuration is bad;
  *   3. body cap (413 before auth), then configuration (503 if invalid), then the public API, whose
- *      handlers run the pipeline stages (src/pipeline/chat-completions.ts);
+ *      handlers run the pipeline stages (src/pipeline/chat-completions.ts); the same guards before
+ *      the raw passthrough, /proxy/:provider/* (src/pipeline/proxy.ts);
  *   4. the admin API: absent (404) without LW_GATEWAY_ADMIN_TOKEN, then the same body cap and
  *      configuration guards, then its own bearer check (src/routes/admin.ts).
  */
@@ -21,6 +23,8 @@ export const app = new Hono<AppEnv>()
   .route("/", health)
   .use("/v1/*", bodyCap(), requireConfig())
   .route("/", publicApi)
+  .use("/proxy/*", bodyCap(), requireConfig())
+  .route("/", proxyApi)
   .use("/admin/*", adminApiEnabled(), bodyCap(), requireConfig())
   .route("/admin/v1", adminApi);
 

@@ -13,6 +13,7 @@ import {
   type WireFormat,
 } from "../providers/types";
 import type { TokenUsage } from "../providers/usage";
+import { OPENING_CHECKS, readOpening, type StreamOpening } from "../sse/stream-opening";
 import { circuitAllows, reportAttempt } from "./circuit-breaker";
 import type { RequestContext } from "./context";
 import { bridgeBetween, PASSTHROUGH, type Bridge } from "./format-bridge";
@@ -29,7 +30,9 @@ import { WIRE_FORMATS } from "./wire-formats";
  * stream comes back in the binding's format with the bridge that respond.ts translates it with.
  * OpenAI's embeddings and Responses requests pass through untranslated to the bindings whose family
  * serves that endpoint (`ProviderFamily.openAIEndpoints`); the others are skipped with the reason.
- * Nothing here has reached the client yet.
+ * A stream whose format can open with an error event (Anthropic's) is read up to its first content
+ * (sse/stream-opening.ts): one that opens with a retryable error, or ends before any content, moves on
+ * too. Nothing here has reached the client yet.
  */
 
 export interface DispatchRequest {
@@ -61,6 +64,8 @@ interface FailedAttempt {
   timedOut: boolean;
   /** The client's request cannot be translated for, or served by, this binding (a 400 when no binding could serve). */
   untranslatable?: GatewayError;
+  /** Skipped because the binding's family has no such endpoint (a kind of `untranslatable`). */
+  unservable?: boolean;
 }
 
 class AttemptTimeout extends Error {
@@ -141,6 +146,17 @@ function routeFor(request: DispatchRequest, target: ModelTarget, family: Provide
   };
 }
 
+/** Whether the family counts an error answer (or a stream's opening error event) as worth the next binding. */
+function retryable(family: ProviderFamily, status: number, body: unknown): boolean {
+  return family.isRetryable ? family.isRetryable(status, body) : retryableStatus(status);
+}
+
+/** The stream past its opening events, for formats that have an opening check (stream-opening.ts). */
+function openStream(body: ReadableStream<Uint8Array>, format: WireFormat): Promise<StreamOpening> | StreamOpening {
+  const check = OPENING_CHECKS[format];
+  return check ? readOpening(body, check) : { kind: "content", body };
+}
+
 async function attempt(
   ctx: RequestContext,
   target: ModelTarget,
@@ -181,9 +197,16 @@ async function attempt(
     });
     const contentType = res.headers.get("content-type") ?? "";
     if (res.ok && stream && contentType.includes("text/event-stream") && res.body) {
+      // Still under the attempt's timer: a stream that fails before its first content falls back.
+      const opened = await openStream(res.body as ReadableStream<Uint8Array>, format);
+      if (opened.kind === "ended") return fail("closed the stream before sending any content");
+      if (opened.kind === "error" && retryable(family, res.status, opened.error)) {
+        await opened.body.cancel("retrying on the next binding").catch(() => undefined);
+        return fail(`opened the stream with an error event (${opened.summary})`);
+      }
       clearTimeout(timer);
       const abort = (reason: string) => controller.abort(new Error(reason));
-      return ok({ kind: "stream", format, bridge, target, body: res.body as ReadableStream<Uint8Array>, abort });
+      return ok({ kind: "stream", format, bridge, target, body: opened.body, abort });
     }
     const text = await res.text();
     const html = looksLikeHtml(contentType, text);
@@ -211,8 +234,7 @@ async function attempt(
     }
     if (html) return fail(`HTTP ${res.status} (HTML error page)`);
     if (json === NOT_JSON) return fail(`HTTP ${res.status} (non-JSON body)`);
-    const retryable = family.isRetryable ? family.isRetryable(res.status, json) : retryableStatus(res.status);
-    if (retryable) return fail(`HTTP ${res.status}`);
+    if (retryable(family, res.status, json)) return fail(`HTTP ${res.status}`);
     if (bridge.kind === "translate") {
       const error = bridge.error(res.status, json);
       const out = { status: error.status, text: JSON.stringify(error.body), contentType: "application/json" };
@@ -245,12 +267,13 @@ function callable(
   return circuit.pass ? { family, route } : { skip: circuit.reason };
 }
 
-/** A 400 for a request no binding of the chain can serve in its format (the client's to fix). */
-function unservable(reason: string, target: ModelTarget): GatewayError {
+/** A 400 for a request no binding of the chain can serve in its format (the client's to fix), naming each skip. */
+function unservable(skipped: FailedAttempt[]): GatewayError {
+  const why = skipped.map((f) => `${f.binding}: ${f.reason}`).join("; ");
   return new GatewayError(
     "invalid_request_error",
     "endpoint_not_supported",
-    `No provider in this key's fallback chain can serve this request (${target.binding.name}: ${reason}). Use a model served by a binding that has this endpoint.`,
+    `No provider in this key's fallback chain can serve this request (${why}). Use a model served by a binding that has this endpoint.`,
   );
 }
 
@@ -272,7 +295,7 @@ export async function dispatch(
     let failure: FailedAttempt;
     if ("skip" in call) {
       failure = { binding: target.binding.name, reason: call.skip, timedOut: false };
-      if (call.unservable) failure.untranslatable = unservable(call.skip, target);
+      if (call.unservable) Object.assign(failure, { unservable: true, untranslatable: unservable([failure]) });
     } else {
       const { route, family } = call;
       const { result, health } = await attempt(ctx, target, family, route, request, attempt_timeout_ms);
@@ -286,7 +309,9 @@ export async function dispatch(
   }
   // Nothing was tried but translations the request does not allow: that is the client's to fix.
   const untranslatable = failures[0]?.untranslatable;
-  if (untranslatable && failures.every((f) => f.untranslatable)) throw untranslatable;
+  if (untranslatable && failures.every((f) => f.untranslatable)) {
+    throw failures.length > 1 && failures.every((f) => f.unservable) ? unservable(failures) : untranslatable;
+  }
   const last = failures[failures.length - 1];
   const detail = failures.map((f, i) => `attempt ${i + 1} ${f.binding}: ${f.reason}`).join("; ");
   const advice = "Retry later, or add another provider to this key's fallback chain.";

@@ -42,13 +42,21 @@ const exact = (model: string): string[] => [model];
 const lastSegment = (model: string): string[] => [model, model.slice(model.lastIndexOf("/") + 1)];
 const withoutModelsPrefix = (model: string): string[] =>
   model.startsWith("models/") ? [model, model.slice("models/".length)] : [model];
+/**
+ * Bedrock: a cross-region inference profile (`us.anthropic.claude-sonnet-4-20250514-v1:0`, also as an
+ * ARN ending in `inference-profile/<id>`) is priced as the model it routes to.
+ */
+const bedrockIds = (model: string): string[] => {
+  const id = model.slice(model.lastIndexOf("/") + 1);
+  return [...new Set([model, id, id.replace(/^(us|us-gov|eu|apac|jp|au|ca|global)\./, "")])];
+};
 
 const SOURCES: Record<string, CatalogueSource> = {
   openai: { catalogue: openaiModels, ids: exact },
   azure: { catalogue: azureModels, ids: exact },
   anthropic: { catalogue: anthropicModels, ids: exact },
   gemini: { catalogue: googleModels, ids: withoutModelsPrefix },
-  bedrock: { catalogue: amazon_bedrockModels, ids: exact },
+  bedrock: { catalogue: amazon_bedrockModels, ids: bedrockIds },
   "workers-ai": { catalogue: cloudflare_workers_aiModels, ids: lastSegment },
   groq: { catalogue: groqModels, ids: exact },
   mistral: { catalogue: mistralModels, ids: exact },

@@ -1,4 +1,6 @@
+import type { ProviderBinding } from "../control-plane/bundles";
 import { endpoint, requireApiKey } from "./openai-compatible";
+import { sendProxied } from "./proxy-request";
 import { retryableStatus, type ProviderFamily } from "./types";
 
 /**
@@ -21,13 +23,18 @@ function errorType(body: unknown): string | null {
   return typeof type === "string" ? type : null;
 }
 
+/** The header that carries the binding's key. */
+const authHeaders = (binding: ProviderBinding, env: Env): Record<string, string> => ({
+  "x-api-key": requireApiKey(binding, env),
+});
+
 export const anthropic: ProviderFamily = {
   format: "anthropic-messages",
   send(binding, body, ctx) {
     const headers: Record<string, string> = {
       "content-type": "application/json",
       accept: body.json.stream ? "text/event-stream" : "application/json",
-      "x-api-key": requireApiKey(binding, ctx.env),
+      ...authHeaders(binding, ctx.env),
       "anthropic-version": ANTHROPIC_VERSION,
     };
     const beta = ctx.forwardHeaders["anthropic-beta"];
@@ -43,5 +50,13 @@ export const anthropic: ProviderFamily = {
   isRetryable(status, body) {
     const type = errorType(body);
     return retryableStatus(status) || (type !== null && RETRYABLE_ERROR_TYPES.has(type));
+  },
+  /** The path goes under the API root with the key; `anthropic-version` defaults when the client sent none. */
+  proxy: {
+    send(binding, request, ctx) {
+      const url = endpoint(binding, `${request.path}${request.query}`, ANTHROPIC_BASE_URL);
+      const headers = { "anthropic-version": ANTHROPIC_VERSION, ...request.headers };
+      return sendProxied(url, { ...request, headers }, authHeaders(binding, ctx.env), ctx.signal);
+    },
   },
 };

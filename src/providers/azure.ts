@@ -12,7 +12,8 @@ import { BindingMisconfigured, type OpenAIEndpoint } from "./types";
  *
  * Settings (`settings` of the binding; other keys are left to whoever reads them):
  *   api_version   the `api-version` query parameter; default AZURE_DEFAULT_API_VERSION
- *   deployments   model id → deployment name; a model not listed is its own deployment name
+ *   deployments   model id → deployment name (in the URL for chat and embeddings, as the body's `model`
+ *                 for the Responses API); a model not listed is its own deployment name
  */
 
 /** The latest GA data-plane version at the time of writing; it supports `stream_options.include_usage`. */
@@ -61,9 +62,14 @@ function resourceEndpoint(binding: ProviderBinding): string {
   return binding.baseUrl.replace(/\/+$/, "").replace(/\/openai$/, "");
 }
 
+/** The deployment that serves `model`: the one `settings.deployments` maps it to, else the model id itself. */
+export function azureDeployment(binding: ProviderBinding, model: string): string {
+  return azureSettings(binding).deployments?.[model] ?? model;
+}
+
 export function azureChatCompletionsUrl(binding: ProviderBinding, model: string): string {
   const settings = azureSettings(binding);
-  const deployment = settings.deployments?.[model] ?? model;
+  const deployment = azureDeployment(binding, model);
   const query = new URLSearchParams({ "api-version": settings.api_version ?? AZURE_DEFAULT_API_VERSION });
   return `${resourceEndpoint(binding)}/openai/deployments/${encodeURIComponent(deployment)}/chat/completions?${query.toString()}`;
 }
@@ -73,7 +79,7 @@ export const AZURE_RESPONSES_API_VERSION = "2025-04-01-preview";
 
 /**
  * Embeddings go to the model's deployment like chat; the Responses API has one resource-wide route,
- * `{base_url}/openai/responses`, and takes the deployment as the body's `model`.
+ * `{base_url}/openai/responses`, and takes the deployment as the body's `model` (`azureEndpointModel`).
  */
 export function azureEndpointUrl(endpoint: OpenAIEndpoint, binding: ProviderBinding, model: string): string {
   const settings = azureSettings(binding);
@@ -81,10 +87,14 @@ export function azureEndpointUrl(endpoint: OpenAIEndpoint, binding: ProviderBind
     const query = new URLSearchParams({ "api-version": settings.api_version ?? AZURE_RESPONSES_API_VERSION });
     return `${resourceEndpoint(binding)}/openai/responses?${query.toString()}`;
   }
-  const deployment = settings.deployments?.[model] ?? model;
+  const deployment = azureDeployment(binding, model);
   const query = new URLSearchParams({ "api-version": settings.api_version ?? AZURE_DEFAULT_API_VERSION });
   return `${resourceEndpoint(binding)}/openai/deployments/${encodeURIComponent(deployment)}/embeddings?${query.toString()}`;
 }
+
+/** The body's `model` for an endpoint: the Responses API names the deployment there, embeddings in the URL. */
+export const azureEndpointModel = (endpoint: OpenAIEndpoint, binding: ProviderBinding, model: string): string =>
+  endpoint === "responses" ? azureDeployment(binding, model) : model;
 
 export const AZURE: OpenAIShapedPreset = {
   baseUrl: null,
@@ -92,5 +102,6 @@ export const AZURE: OpenAIShapedPreset = {
   chatCompletionsUrl: azureChatCompletionsUrl,
   endpoints: ["embeddings", "responses"],
   endpointUrl: azureEndpointUrl,
+  endpointModel: azureEndpointModel,
   authHeaders: (key) => ({ "api-key": key }),
 };

@@ -1,4 +1,6 @@
-import { BindingMisconfigured, type ChatBody, type ProviderFamily } from "./types";
+import * as z from "zod";
+import type { ProviderBinding } from "../control-plane/bundles";
+import { BindingMisconfigured, type CallContext, type ChatBody, type ProviderFamily, type ProxyRequest } from "./types";
 
 /**
  * The built-in `mock` provider for local development (ENVIRONMENT=development only): answers in
@@ -31,15 +33,19 @@ function reply(body: ChatBody): { words: string[]; promptTokens: number } {
   return { words, promptTokens: Math.max(1, Math.ceil(promptChars / 4)) };
 }
 
+function requireDevelopment(binding: ProviderBinding, ctx: CallContext): void {
+  if (!ctx.development) {
+    throw new BindingMisconfigured(
+      `binding ${binding.name} is a mock provider, which exists only when ENVIRONMENT=development`,
+    );
+  }
+}
+
 export const mock: ProviderFamily = {
   format: "openai-chat",
   async send(binding, outgoing, ctx) {
     const body = outgoing.json;
-    if (!ctx.development) {
-      throw new BindingMisconfigured(
-        `binding ${binding.name} is a mock provider, which exists only when ENVIRONMENT=development`,
-      );
-    }
+    requireDevelopment(binding, ctx);
     const { words, promptTokens } = reply(body);
     const id = `chatcmpl-mock${Date.now().toString(36)}`;
     const created = Math.floor(Date.now() / 1000);
@@ -84,4 +90,31 @@ export const mock: ProviderFamily = {
     });
     return new Response(stream, { headers: { "content-type": "text/event-stream" } });
   },
+  proxy: { send: (binding, request, ctx) => proxyToMock(binding, request, ctx) },
 };
+
+/** The mock's API root serves one route, `POST /chat/completions`; anything else is its OpenAI-shaped 404 or 400. */
+const mockChatBody = z.looseObject({ model: z.string(), stream: z.boolean().optional() });
+
+const mockError = (status: number, message: string): Response =>
+  Response.json({ error: { message, type: "invalid_request_error", param: null, code: null } }, { status });
+
+/** A raw passthrough to the mock: its chat completions, streaming and not, from the body as sent. */
+async function proxyToMock(binding: ProviderBinding, request: ProxyRequest, ctx: CallContext): Promise<Response> {
+  requireDevelopment(binding, ctx);
+  if (request.method !== "POST" || request.path !== "/chat/completions") {
+    return mockError(
+      404,
+      `The mock provider has no route ${request.method} ${request.path || "/"}; it serves POST /chat/completions.`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(request.body ?? new Uint8Array(0)));
+  } catch {
+    return mockError(400, "The body is not valid JSON.");
+  }
+  const parsed = mockChatBody.safeParse(json);
+  if (!parsed.success) return mockError(400, "The body must be a JSON object with a string `model`.");
+  return mock.send(binding, { json: parsed.data, bytes: request.body ?? "" }, ctx);
+}

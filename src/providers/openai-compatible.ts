@@ -1,6 +1,7 @@
 import type { ProviderBinding } from "../control-plane/bundles";
 import { AZURE } from "./azure";
 import { GEMINI } from "./gemini";
+import { sendProxied } from "./proxy-request";
 import {
   BindingMisconfigured,
   type CallContext,
@@ -18,10 +19,12 @@ export interface OpenAIShapedPreset {
   chatCompletionsUrl?: (binding: ProviderBinding, model: string) => string;
   /** The headers that carry the key; by default `Authorization: Bearer <key>`. */
   authHeaders?: (key: string) => Record<string, string>;
-  /** OpenAI's other endpoints the provider serves; by default embeddings only. */
+  /** OpenAI's other endpoints the provider serves, as its own API documents them; by default none. */
   endpoints?: readonly OpenAIEndpoint[];
   /** Where `endpoint` requests for `model` go; by default `{root}/{endpoint}`. May throw BindingMisconfigured. */
   endpointUrl?: (endpoint: OpenAIEndpoint, binding: ProviderBinding, model: string) => string;
+  /** The `model` an `endpoint` request's body must name (Azure's Responses API: the deployment); by default `model`. */
+  endpointModel?: (endpoint: OpenAIEndpoint, binding: ProviderBinding, model: string) => string;
 }
 
 /**
@@ -32,13 +35,14 @@ export const OPENAI_SHAPED: Record<string, OpenAIShapedPreset> = {
   openai: { baseUrl: "https://api.openai.com/v1", keyRequired: true, endpoints: ["embeddings", "responses"] },
   azure: AZURE,
   gemini: GEMINI,
-  groq: { baseUrl: "https://api.groq.com/openai/v1", keyRequired: true },
-  mistral: { baseUrl: "https://api.mistral.ai/v1", keyRequired: true },
-  deepseek: { baseUrl: "https://api.deepseek.com/v1", keyRequired: true },
-  together: { baseUrl: "https://api.together.xyz/v1", keyRequired: true },
-  fireworks: { baseUrl: "https://api.fireworks.ai/inference/v1", keyRequired: true },
-  openrouter: { baseUrl: "https://openrouter.ai/api/v1", keyRequired: true },
-  xai: { baseUrl: "https://api.x.ai/v1", keyRequired: true },
+  // Groq, DeepSeek and xAI have no embeddings API: their bindings are skipped for /v1/embeddings.
+  groq: { baseUrl: "https://api.groq.com/openai/v1", keyRequired: true, endpoints: [] },
+  mistral: { baseUrl: "https://api.mistral.ai/v1", keyRequired: true, endpoints: ["embeddings"] },
+  deepseek: { baseUrl: "https://api.deepseek.com/v1", keyRequired: true, endpoints: [] },
+  together: { baseUrl: "https://api.together.xyz/v1", keyRequired: true, endpoints: ["embeddings"] },
+  fireworks: { baseUrl: "https://api.fireworks.ai/inference/v1", keyRequired: true, endpoints: ["embeddings"] },
+  openrouter: { baseUrl: "https://openrouter.ai/api/v1", keyRequired: true, endpoints: ["embeddings"] },
+  xai: { baseUrl: "https://api.x.ai/v1", keyRequired: true, endpoints: [] },
   "openai-compatible": { baseUrl: null, keyRequired: false, endpoints: ["embeddings", "responses"] },
 };
 
@@ -68,17 +72,27 @@ export function requireApiKey(binding: ProviderBinding, env: Env): string {
   );
 }
 
-const DEFAULT_ENDPOINTS: readonly OpenAIEndpoint[] = ["embeddings"];
+/** The headers that carry the binding's key by its preset (none for a keyless server that has no key). */
+function authHeaders(binding: ProviderBinding, env: Env): Record<string, string> {
+  const preset = OPENAI_SHAPED[binding.type];
+  const key = preset?.keyRequired ? requireApiKey(binding, env) : bindingApiKey(binding, env);
+  if (!key) return {};
+  return preset?.authHeaders ? preset.authHeaders(key) : { authorization: `Bearer ${key}` };
+}
+
+/** The body with another `model`, re-serialised. */
+function withModel(body: OutgoingBody, model: string): OutgoingBody {
+  const json = { ...body.json, model };
+  return { json, bytes: JSON.stringify(json) };
+}
 
 /** POSTs the body to `url` with the preset's auth. */
 function post(binding: ProviderBinding, url: string, body: OutgoingBody, ctx: CallContext): Promise<Response> {
-  const preset = OPENAI_SHAPED[binding.type];
-  const key = preset?.keyRequired ? requireApiKey(binding, ctx.env) : bindingApiKey(binding, ctx.env);
   const headers: Record<string, string> = {
     "content-type": "application/json",
     accept: body.json.stream ? "text/event-stream" : "application/json",
+    ...authHeaders(binding, ctx.env),
   };
-  if (key) Object.assign(headers, preset?.authHeaders ? preset.authHeaders(key) : { authorization: `Bearer ${key}` });
   return fetch(url, { method: "POST", headers, body: body.bytes, signal: ctx.signal });
 }
 
@@ -92,13 +106,21 @@ export const openAICompatible: ProviderFamily = {
     return post(binding, url, body, ctx);
   },
   openAIEndpoints: {
-    serves: (name, binding) => (OPENAI_SHAPED[binding.type]?.endpoints ?? DEFAULT_ENDPOINTS).includes(name),
+    serves: (name, binding) => OPENAI_SHAPED[binding.type]?.endpoints?.includes(name) ?? false,
     send(name, binding, body, ctx) {
       const preset = OPENAI_SHAPED[binding.type];
       const url = preset?.endpointUrl
         ? preset.endpointUrl(name, binding, body.json.model)
         : endpoint(binding, `/${name}`, preset?.baseUrl);
-      return post(binding, url, body, ctx);
+      const model = preset?.endpointModel?.(name, binding, body.json.model) ?? body.json.model;
+      return post(binding, url, model === body.json.model ? body : withModel(body, model), ctx);
+    },
+  },
+  /** The path goes under the binding's API root (for azure, the resource endpoint) with the preset's auth. */
+  proxy: {
+    send(binding, request, ctx) {
+      const url = endpoint(binding, `${request.path}${request.query}`, OPENAI_SHAPED[binding.type]?.baseUrl);
+      return sendProxied(url, request, authHeaders(binding, ctx.env), ctx.signal);
     },
   },
 };

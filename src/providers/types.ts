@@ -52,6 +52,23 @@ export interface ProviderFamily {
    * use `retryableStatus`; HTML and non-JSON error bodies are retried whatever this says.
    */
   isRetryable?(status: number, body: unknown): boolean;
+  /** Raw passthrough (`/proxy/:provider/*`): the request as the client sent it, plus the family's auth; absent: unsupported. */
+  readonly proxy?: {
+    send(binding: ProviderBinding, request: ProxyRequest, ctx: CallContext): Promise<Response>;
+  };
+}
+
+/** One raw passthrough request, relative to the binding's API root. */
+export interface ProxyRequest {
+  method: string;
+  /** The path below the API root, "" or starting with "/", percent-encoded as the client sent it. */
+  path: string;
+  /** The query string with its leading "?", or "". */
+  query: string;
+  /** The client headers allowed upstream (lower-case names); never the client's credentials. */
+  headers: Readonly<Record<string, string>>;
+  /** The body bytes as the client sent them; null for GET and HEAD. */
+  body: Uint8Array | null;
 }
 
 /** The generic rule: not found, timeouts, rate limits and server errors move to the next binding. */

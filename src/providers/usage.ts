@@ -14,7 +14,11 @@ export function readOpenAIUsage(json: unknown): TokenUsage | null {
   return fromOpenAIUsage((json as { usage?: unknown }).usage);
 }
 
-/** Reads OpenAI's `usage` object itself; `prompt_tokens` already counts the cached tokens. */
+/**
+ * Reads OpenAI's `usage` object itself; `prompt_tokens` already counts the cached tokens. Cache writes
+ * are `prompt_tokens_details.cache_write_tokens`, where OpenRouter reports them and the gateway's
+ * Bedrock translation writes them; OpenAI itself reports none.
+ */
 export function fromOpenAIUsage(usage: unknown): TokenUsage | null {
   if (typeof usage !== "object" || usage === null) return null;
   const u = usage as Record<string, unknown>;
@@ -23,7 +27,7 @@ export function fromOpenAIUsage(usage: unknown): TokenUsage | null {
     inputTokens: num(u.prompt_tokens),
     outputTokens: num(u.completion_tokens),
     cacheReadTokens: num(details.cached_tokens),
-    cacheWriteTokens: 0,
+    cacheWriteTokens: num(details.cache_write_tokens),
   };
 }
 

@@ -48,7 +48,8 @@ export function mergeDeltaUsage(known: TokenUsage | null, delta: unknown): Token
   };
 }
 
-function errorSummary(json: Record<string, unknown> | null): string {
+/** An Anthropic error event's (or body's) `type: message`, for logs and failure reasons. */
+export function errorSummary(json: Record<string, unknown> | null): string {
   const error = json?.error as { type?: unknown; message?: unknown } | undefined;
   const type = typeof error?.type === "string" ? error.type : "unknown_error";
   return typeof error?.message === "string" ? `${type}: ${error.message}` : type;

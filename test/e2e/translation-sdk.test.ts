@@ -4,7 +4,7 @@ import OpenAI from "openai";
 import type { ChatCompletionChunk } from "openai/resources/chat/completions";
 import { describe, expect, it } from "vitest";
 import { FAKE_ANTHROPIC_USAGE } from "../fake-provider/anthropic";
-import { FAKE_REPLY_WORDS } from "../fake-provider/openai";
+import { FAKE_REPLY_WORDS, FAKE_TOOL_ARGUMENT_FRAGMENTS, FAKE_TOOL_ARGUMENTS } from "../fake-provider/openai";
 import { FAKE_KEY_SECRET, useStack } from "./support/stack";
 
 /**
@@ -166,5 +166,82 @@ describe("@anthropic-ai/sdk, served by OpenAI-format bindings", () => {
       .finalMessage();
     expect(final.content[0]).toMatchObject({ type: "text", text: expect.stringContaining("You said: hello") });
     expect(final.usage.output_tokens).toBeGreaterThan(0);
+  });
+});
+
+describe("a tool call, translated, as the official clients parse it", () => {
+  // tool_choice forces a call, so the fake provider answers with one (test/fake-provider/worker.ts).
+  const weather = [{ role: "user" as const, content: "Weather in Paris?" }];
+  const schema = { type: "object" as const, properties: { city: { type: "string" } }, required: ["city"] };
+  const openaiTools = [{ type: "function" as const, function: { name: "get_weather", parameters: schema } }];
+  const anthropicTools = [{ name: "get_weather", input_schema: schema }];
+
+  it("openai, served by Anthropic, not streamed: a tool call with its JSON arguments", async () => {
+    const completion = await openai("openai-on-claude").chat.completions.create({
+      model: "claude-test",
+      messages: weather,
+      tools: openaiTools,
+      tool_choice: "required",
+    });
+    expect(completion.choices[0]?.finish_reason).toBe("tool_calls");
+    const call = completion.choices[0]?.message.tool_calls?.[0];
+    if (call?.type !== "function") throw new Error(`expected a function tool call, got ${JSON.stringify(call)}`);
+    expect(call.function.name).toBe("get_weather");
+    expect(JSON.parse(call.function.arguments)).toEqual(FAKE_TOOL_ARGUMENTS);
+    const [upstream] = await fakeRequests();
+    expect(upstream?.path).toBe("/v1/messages");
+  });
+
+  it("openai, served by Anthropic, streamed: the SDK assembles the argument deltas into the call", async () => {
+    const stream = openai("openai-on-claude").chat.completions.stream({
+      model: "claude-test",
+      messages: weather,
+      tools: openaiTools,
+      tool_choice: "required",
+    });
+    const deltas: string[] = [];
+    stream.on("tool_calls.function.arguments.delta", (e) => deltas.push(e.arguments_delta));
+    const final = await stream.finalChatCompletion();
+    // The call's first chunk opens it with empty arguments; the fragments follow as they streamed.
+    expect(deltas.filter((d) => d !== "")).toEqual([...FAKE_TOOL_ARGUMENT_FRAGMENTS]);
+    expect(final.choices[0]?.finish_reason).toBe("tool_calls");
+    const call = final.choices[0]?.message.tool_calls?.[0];
+    if (call?.type !== "function") throw new Error(`expected a function tool call, got ${JSON.stringify(call)}`);
+    expect(call.function.name).toBe("get_weather");
+    expect(JSON.parse(call.function.arguments)).toEqual(FAKE_TOOL_ARGUMENTS);
+  });
+
+  it("@anthropic-ai/sdk, served by OpenAI, not streamed: a tool_use block with its input", async () => {
+    const message = await anthropic("anthropic-on-gpt").messages.create({
+      model: "gpt-test",
+      max_tokens: 64,
+      messages: weather,
+      tools: anthropicTools,
+      tool_choice: { type: "any" },
+    });
+    expect(message.stop_reason).toBe("tool_use");
+    expect(message.content).toEqual([
+      expect.objectContaining({ type: "tool_use", name: "get_weather", input: FAKE_TOOL_ARGUMENTS }),
+    ]);
+    const [upstream] = await fakeRequests();
+    expect(upstream?.path).toBe("/v1/chat/completions");
+  });
+
+  it("@anthropic-ai/sdk, served by OpenAI, streamed: input_json deltas assemble into the tool_use input", async () => {
+    const stream = anthropic("anthropic-on-gpt").messages.stream({
+      model: "gpt-test",
+      max_tokens: 64,
+      messages: weather,
+      tools: anthropicTools,
+      tool_choice: { type: "tool", name: "get_weather" },
+    });
+    const partials: string[] = [];
+    stream.on("inputJson", (partial) => partials.push(partial));
+    const final = await stream.finalMessage();
+    expect(partials.join("")).toBe(FAKE_TOOL_ARGUMENT_FRAGMENTS.join(""));
+    expect(final.stop_reason).toBe("tool_use");
+    expect(final.content).toEqual([
+      expect.objectContaining({ type: "tool_use", name: "get_weather", input: FAKE_TOOL_ARGUMENTS }),
+    ]);
   });
 });

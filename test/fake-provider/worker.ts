@@ -1,5 +1,12 @@
-import { anthropicError, message, messageStreamEvents, type MessagesRequestLike } from "./anthropic";
+import {
+  anthropicError,
+  message,
+  messageStreamEvents,
+  openingErrorEvents,
+  type MessagesRequestLike,
+} from "./anthropic";
 import { AZURE_CHAT, AZURE_CHAT_PATH } from "./azure";
+import { BEDROCK_PATH, bedrockAnswer, bedrockError } from "./bedrock";
 import { AZURE_EMBEDDINGS_PATH, embeddingsAnswer } from "./embeddings";
 import { GEMINI_CHAT, GEMINI_CHAT_PATH } from "./gemini";
 import { completion, openAIError, streamFrames, type ChatRequestLike } from "./openai";
@@ -7,8 +14,15 @@ import { AZURE_RESPONSES_PATH, responseAnswer, responseStreamEvents, type Respon
 
 /**
  * The project's own fake provider: speaks the OpenAI wire format at /v1/chat/completions and
- * Anthropic's at /v1/messages (streaming included; see anthropic.ts), and fails on demand. A scenario is chosen by the path prefix of the binding's base_url, so one fallback chain
- * can mix healthy and failing bindings:
+ * Anthropic's at /v1/messages (streaming included; see anthropic.ts), and fails on demand. A scenario
+ * is chosen by the path prefix of the binding's base_url, so one fallback chain can mix healthy and
+ * failing bindings.
+ *
+ * A healthy answer is the FAKE_REPLY_WORDS text, except that a request with tools whose `tool_choice`
+ * forces a call (OpenAI `"required"` or a named function; Anthropic `{"type": "any"}` or
+ * `{"type": "tool"}`) gets one call of that tool (the first tool when none is named) taking
+ * FAKE_TOOL_ARGUMENTS, streamed as argument deltas in its format's way (openai.ts, anthropic.ts).
+ * `"auto"` never calls a tool, so tests say exactly when they want one. The scenarios:
  *
  *   /v1/chat/completions                       healthy
  *   /s/status-503/v1/...                       JSON error with that status (any code)
@@ -22,9 +36,16 @@ import { AZURE_RESPONSES_PATH, responseAnswer, responseStreamEvents, type Respon
  *   /s/split/v1/...                            streams in 7-byte pieces that cut events and lines
  *
  * /v1/messages answers 400 in Anthropic's error shape when `x-api-key` or `anthropic-version` is
- * missing, and its `status-…` errors are in Anthropic's shape too. Azure OpenAI's
- * /openai/deployments/:deployment/chat/completions (azure.ts) and Gemini's OpenAI-compatible
+ * missing, and its `status-…` errors are in Anthropic's shape too. Two scenarios are its own:
+ *
+ *   /s/error-first-529/v1/messages             a stream (HTTP 200) whose first event is an `error`
+ *                                              (529: overloaded_error); not streamed, a 529
+ *   /s/error-after-start-529/v1/messages       the same after `message_start` and `ping`
+ *
+ * Azure OpenAI's /openai/deployments/:deployment/chat/completions (azure.ts) and Gemini's OpenAI-compatible
  * /v1beta/openai/chat/completions (gemini.ts) check auth their provider's way and fail in its shape.
+ * Bedrock's /model/:id/converse and /model/:id/converse-stream (bedrock.ts) check SigV4 or a Bedrock
+ * API key and answer in Bedrock's JSON and binary event-stream formats, failing in Bedrock's shape.
  * /v1/embeddings (embeddings.ts) and /v1/responses (responses.ts, streaming included) speak OpenAI's
  * other endpoints, and Azure's /openai/deployments/:deployment/embeddings and /openai/responses the
  * same with Azure's auth.
@@ -135,6 +156,7 @@ export async function handleFakeProvider(request: Request): Promise<Response> {
   const status = /^status-(\d{3})$/.exec(scenario);
   if (status) {
     const code = Number(status[1]);
+    if (BEDROCK_PATH.test(path)) return bedrockError(code);
     const error = path === "/v1/messages" ? anthropicError(code) : (chatDialectFor(path) ?? OPENAI_CHAT).error(code);
     return Response.json(error, { status: code });
   }
@@ -162,6 +184,9 @@ export async function handleFakeProvider(request: Request): Promise<Response> {
     });
   }
   if (request.method === "POST" && path === "/v1/messages") return messages(request, body, scenario, entry);
+  if (request.method === "POST" && BEDROCK_PATH.test(path)) {
+    return bedrockAnswer(request, url, path, text, body, scenario, () => (entry.aborted = true));
+  }
   if (request.method === "POST" && (path === "/v1/embeddings" || AZURE_EMBEDDINGS_PATH.test(path))) {
     const rejection = AZURE_EMBEDDINGS_PATH.test(path) ? AZURE_CHAT.rejects(request, url) : null;
     return rejection ?? Response.json(embeddingsAnswer(body ?? {}));
@@ -222,6 +247,15 @@ async function messages(request: Request, body: unknown, scenario: string, entry
   }
   const req = (body ?? {}) as MessagesRequestLike;
   const id = `msg_fake${recorded.length}`;
+  const openingError = /^error-(first|after-start)-(\d{3})$/.exec(scenario);
+  if (openingError) {
+    const status = Number(openingError[2]);
+    if (req.stream !== true) return Response.json(anthropicError(status), { status });
+    const events = openingErrorEvents(req, id, status, openingError[1] === "after-start");
+    return new Response(events.join(""), {
+      headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" },
+    });
+  }
   if (req.stream === true) {
     return new Response(
       sseStream(messageStreamEvents(req, id), scenario, request.signal, () => (entry.aborted = true)),

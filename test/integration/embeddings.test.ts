@@ -110,6 +110,40 @@ describe("what cannot be served", () => {
     expect(recorded.map((r) => r.path)).toEqual(["/v1/embeddings"]);
   });
 
+  it.each(["groq", "deepseek", "xai"])("a %s binding (no embeddings API) is skipped without a call", async (type) => {
+    const preset = await createProvider({ type, base_url: `${FAKE_BASE}/v1` });
+    const { bindings } = await keyWithBindings([""]);
+    const key = await createKey({ config: { providers: [preset.name, bindings[0]] } });
+    const reply = await embed(key.secret, { model: MODEL, input: "x" });
+    expect(reply.status).toBe(200);
+    expect(reply.headers.get("x-langwatch-provider")).toBe(bindings[0]);
+    expect(recorded.map((r) => r.path)).toEqual(["/v1/embeddings"]);
+  });
+
+  it("a chain of bindings none of which has embeddings is a 400 naming each of them", async () => {
+    const groq = await createProvider({ type: "groq", base_url: `${FAKE_BASE}/v1` });
+    const deepseek = await createProvider({ type: "deepseek", base_url: `${FAKE_BASE}/v1` });
+    const key = await createKey({ config: { providers: [groq.name, deepseek.name] } });
+    const reply = await embed(key.secret, { model: MODEL, input: "x" });
+    expect(reply.status).toBe(400);
+    const error = (JSON.parse(reply.text) as { error: { type: string; code: string; message: string } }).error;
+    expect(error).toMatchObject({ type: "invalid_request_error", code: "endpoint_not_supported" });
+    expect(error.message).toContain(`${groq.name}: binding type "groq" cannot serve this request`);
+    expect(error.message).toContain(`${deepseek.name}: binding type "deepseek" cannot serve this request`);
+    expect(recorded).toEqual([]);
+  });
+
+  it.each(["mistral", "together", "fireworks", "openrouter", "gemini"])(
+    "a %s binding serves embeddings under its API root",
+    async (type) => {
+      const preset = await createProvider({ type, base_url: `${FAKE_BASE}/v1` });
+      const key = await createKey({ config: { providers: [preset.name] } });
+      const reply = await embed(key.secret, { model: MODEL, input: "x" });
+      expect(reply.status).toBe(200);
+      expect(recorded.map((r) => r.path)).toEqual(["/v1/embeddings"]);
+    },
+  );
+
   it.each([
     [{ input: "x" }, "model"],
     [{ model: MODEL }, "input"],

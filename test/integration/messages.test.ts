@@ -230,6 +230,45 @@ describe("fallback between Anthropic bindings", () => {
     },
   );
 
+  it.each(["error-first-529", "error-after-start-529", "drop-after-1", "truncate-after-1"])(
+    "a stream that fails before any content (%s) moves to the next binding; the client sees only that one",
+    async (scenario) => {
+      const { key, bindings } = await anthropicChain([scenario, ""]);
+      const res = await postMessages(key.secret, { ...ANTHROPIC_BODY, stream: true });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("x-langwatch-provider")).toBe(bindings[1]);
+      expect(res.headers.get("x-langwatch-fallback-count")).toBe("1");
+      const text = await res.text();
+      const events = parseSse(text).map((e) => e.event);
+      expect(events.filter((e) => e === "message_start" || e === "error")).toEqual(["message_start"]);
+      expect(events.at(-1)).toBe("message_stop");
+      expect(streamedText(text)).toBe(REPLY);
+      expect(recorded.map((r) => r.scenario)).toEqual([scenario, "ok"]);
+    },
+  );
+
+  it("a stream whose opening error event is not retryable reaches the client as it is; no fallback", async () => {
+    const { key, bindings } = await anthropicChain(["error-first-400", ""]);
+    const res = await postMessages(key.secret, { ...ANTHROPIC_BODY, stream: true });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-langwatch-provider")).toBe(bindings[0]);
+    const events = parseSse(await res.text());
+    expect(events).toHaveLength(1);
+    expect(events[0]?.event).toBe("error");
+    expect(JSON.parse(events[0]?.data ?? "{}")).toMatchObject({ error: { type: "invalid_request_error" } });
+    expect(recorded.map((r) => r.scenario)).toEqual(["error-first-400"]);
+  });
+
+  it("when every binding's stream opens with an overloaded error, the 502 names the error event", async () => {
+    const { key, bindings } = await anthropicChain(["error-first-529"]);
+    const res = await postMessages(key.secret, { ...ANTHROPIC_BODY, stream: true });
+    expect(res.status).toBe(502);
+    const error = await readAnthropicError(res);
+    expect(error.message).toContain(
+      `attempt 1 ${bindings[0]}: opened the stream with an error event (overloaded_error: Fake provider error with status 529)`,
+    );
+  });
+
   it("a provider's 400 is passed through in the provider's own shape; no fallback", async () => {
     const { key, bindings } = await anthropicChain(["status-400", ""]);
     const res = await postMessages(key.secret, ANTHROPIC_BODY);

@@ -91,6 +91,20 @@ describe("a served request", () => {
     expect(recorded[0]?.headers["api-key"]).toBeTruthy();
     expect(recorded[0]?.headers.authorization).toBeUndefined();
   });
+
+  it("names Azure's deployment from settings.deployments as the body's model, the rest of the body kept", async () => {
+    const azure = await createProvider({
+      name: uniqueName("azure"),
+      type: "azure",
+      base_url: FAKE_BASE,
+      settings: { deployments: { "gpt-4o-mini": "prod-mini.v2" } },
+    });
+    const key = await createKey({ config: { providers: [azure.name] } });
+    const reply = await respond(key.secret, { ...BODY, store: false });
+    expect(reply.status).toBe(200);
+    expect(recorded[0]?.path).toBe("/openai/responses");
+    expect(recorded[0]?.body).toEqual({ ...BODY, store: false, model: "prod-mini.v2" });
+  });
 });
 
 describe("what cannot be served", () => {

@@ -1,0 +1,233 @@
+import type { AnthropicContentBlock, AnthropicSource, AnthropicToolChoice } from "./schemas/anthropic";
+import { OpenAIChatRequest, type OpenAIMessage } from "./schemas/openai";
+import type {
+  ConverseContentBlock,
+  ConverseDocumentFormat,
+  ConverseImageFormat,
+  ConverseInferenceConfig,
+  ConverseRequest,
+  ConverseToolChoice,
+} from "./converse-schemas";
+import { sourceFromUrl } from "./images";
+import { parseRequest, untranslatable } from "./invalid";
+import { anthropicConversation } from "./messages-to-anthropic";
+import { DroppedParams, type Translated } from "./notes";
+import { anthropicToolChoice, anthropicTools } from "./tools-to-anthropic";
+import { reportUnhandled } from "./unhandled";
+
+/**
+ * An OpenAI chat-completions request as an AWS Bedrock Converse request. Bedrock's conversation rules
+ * are Anthropic's (roles alternate, tool results open a user turn, the system prompt stands apart),
+ * so the conversation goes through the OpenAI → Anthropic translation first and its blocks are then
+ * written in Converse's shape. Images and documents must be inline (base64 data: URLs): Bedrock
+ * fetches no URLs, so a remote URL is refused here with a 400 naming the field.
+ */
+
+const HANDLED = new Set([
+  "model",
+  "messages",
+  "max_tokens",
+  "max_completion_tokens",
+  "temperature",
+  "top_p",
+  "stop",
+  "stream",
+  // The stream always reports usage (its `metadata` event); the stream translator honours include_usage.
+  "stream_options",
+  "tools",
+  "tool_choice",
+  "parallel_tool_calls",
+]);
+
+/** Values that ask for what Bedrock does anyway. */
+const NO_OPS: Record<string, (v: unknown) => boolean> = {
+  n: (v) => v === 1,
+  logprobs: (v) => v === false,
+  response_format: (v) => typeof v === "object" && v !== null && (v as { type?: unknown }).type === "text",
+};
+
+const IMAGE_FORMATS: Record<string, ConverseImageFormat> = {
+  "image/png": "png",
+  "image/jpeg": "jpeg",
+  "image/jpg": "jpeg",
+  "image/gif": "gif",
+  "image/webp": "webp",
+};
+
+const DOCUMENT_FORMATS: Record<string, ConverseDocumentFormat> = {
+  "application/pdf": "pdf",
+  "text/csv": "csv",
+  "application/msword": "doc",
+  "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+  "application/vnd.ms-excel": "xls",
+  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+  "text/html": "html",
+  "text/plain": "txt",
+  "text/markdown": "md",
+};
+
+const listOf = (formats: Record<string, unknown>): string => Object.keys(formats).join(", ");
+
+/** An inline source's format in `formats`, or a 400 naming `field`. */
+function inlineFormat<F>(
+  source: AnthropicSource,
+  formats: Record<string, F>,
+  field: string,
+  what: string,
+): { format: F; bytes: string } {
+  if (source.type === "url") {
+    throw untranslatable(
+      field,
+      `Bedrock does not fetch URLs: send the ${what} inline as a base64 data: URL (data:<media type>;base64,<data>)`,
+    );
+  }
+  if (source.type !== "base64") throw untranslatable(field, `a "${source.type}" source cannot be sent to Bedrock`);
+  const format = Object.hasOwn(formats, source.media_type) ? formats[source.media_type] : undefined;
+  if (format === undefined) {
+    throw untranslatable(field, `Bedrock accepts ${what}s of type ${listOf(formats)}, not ${source.media_type}`);
+  }
+  return { format, bytes: source.data };
+}
+
+/**
+ * Checks every image and file part before translation, so that a refusal names the exact field
+ * (the Anthropic translation keeps the blocks but not where they came from).
+ */
+function checkAttachments(messages: OpenAIMessage[]): void {
+  messages.forEach((m, i) => {
+    if (m.role !== "user" || typeof m.content === "string") return;
+    m.content.forEach((part, j) => {
+      const at = `messages[${i}].content[${j}]`;
+      if (part.type === "image_url") {
+        const field = `${at}.image_url.url`;
+        inlineFormat(sourceFromUrl(part.image_url.url, field), IMAGE_FORMATS, field, "image");
+      } else if (part.type === "file" && part.file.file_data !== undefined) {
+        const field = `${at}.file.file_data`;
+        inlineFormat(sourceFromUrl(part.file.file_data, field), DOCUMENT_FORMATS, field, "document");
+      }
+    });
+  });
+}
+
+/** One Anthropic block (from the conversation translation) as Converse's; null: nothing to send. */
+function converseBlock(block: AnthropicContentBlock, documents: { count: number }): ConverseContentBlock | null {
+  switch (block.type) {
+    case "text":
+      return block.text === "" ? null : { text: block.text };
+    case "image": {
+      const { format, bytes } = inlineFormat(block.source, IMAGE_FORMATS, "messages[].content[]", "image");
+      return { image: { format, source: { bytes } } };
+    }
+    case "document": {
+      const { format, bytes } = inlineFormat(block.source, DOCUMENT_FORMATS, "messages[].content[]", "document");
+      return { document: { format, name: `document-${++documents.count}`, source: { bytes } } };
+    }
+    case "tool_use":
+      return { toolUse: { toolUseId: block.id, name: block.name, input: block.input } };
+    case "tool_result": {
+      const text = typeof block.content === "string" ? block.content : "";
+      return { toolResult: { toolUseId: block.tool_use_id, content: text === "" ? [] : [{ text }] } };
+    }
+    case "thinking":
+    case "redacted_thinking":
+      return null;
+  }
+}
+
+function converseToolChoice(
+  choice: AnthropicToolChoice | undefined,
+  dropped: DroppedParams,
+): ConverseToolChoice | null {
+  if (choice?.disable_parallel_tool_use) dropped.add("parallel_tool_calls");
+  if (choice?.type === "any") return { any: {} };
+  if (choice?.type === "tool" && choice.name) return { tool: { name: choice.name } };
+  return null; // auto is Bedrock's default
+}
+
+export interface ToConverseRequestOptions {
+  /** The model to ask for upstream (it goes in the URL, not the body); the client's `model` when absent. */
+  model?: string;
+}
+
+/** A translated request, with what the call needs besides the body (Converse has these in the URL and the stream). */
+export interface ConverseCall extends Translated<ConverseRequest> {
+  model: string;
+  /** ConverseStream rather than Converse. */
+  stream: boolean;
+  /** The client asked for `stream_options.include_usage`. */
+  includeUsage: boolean;
+}
+
+/** An OpenAI chat-completions request as a Converse request, and how to call it. */
+export function openAIToConverseRequest(body: unknown, opts: ToConverseRequestOptions = {}): ConverseCall {
+  const req = parseRequest(OpenAIChatRequest, body);
+  checkAttachments(req.messages);
+  const dropped = new DroppedParams();
+  const { system, messages } = anthropicConversation(req.messages, dropped);
+
+  const documents = { count: 0 };
+  let hasToolBlocks = false;
+  const out: ConverseRequest = {
+    messages: messages.map((m) => {
+      const blocks = typeof m.content === "string" ? [{ type: "text" as const, text: m.content }] : m.content;
+      const content: ConverseContentBlock[] = [];
+      for (const block of blocks) {
+        const converted = converseBlock(block, documents);
+        if (!converted) continue;
+        if ("toolUse" in converted || "toolResult" in converted) hasToolBlocks = true;
+        content.push(converted);
+      }
+      return { role: m.role, content };
+    }),
+  };
+  if (system !== undefined) {
+    out.system = typeof system === "string" ? [{ text: system }] : system.map((b) => ({ text: b.text }));
+  }
+
+  const inference: ConverseInferenceConfig = {};
+  const maxTokens = req.max_completion_tokens ?? req.max_tokens;
+  if (maxTokens != null) inference.maxTokens = maxTokens;
+  if (req.temperature != null) {
+    // OpenAI's range is 0–2; the models on Bedrock take 0–1.
+    inference.temperature = Math.min(req.temperature, 1);
+    if (req.temperature > 1) dropped.add(`temperature (${req.temperature} clamped to 1)`);
+  }
+  if (req.top_p != null) inference.topP = req.top_p;
+  if (req.stop != null) {
+    const sequences = typeof req.stop === "string" ? [req.stop] : req.stop;
+    if (sequences.length > 0) inference.stopSequences = sequences;
+  }
+  if (Object.keys(inference).length > 0) out.inferenceConfig = inference;
+
+  const tools = anthropicTools(req.tools, dropped).map((t) => ({
+    toolSpec: {
+      name: t.name,
+      ...(t.description ? { description: t.description } : {}),
+      inputSchema: { json: t.input_schema ?? { type: "object", properties: {} } },
+    },
+  }));
+  const choice = anthropicToolChoice(req, dropped);
+  if (choice?.type === "none" && tools.length > 0) {
+    // Bedrock cannot forbid tool calls. Leaving the tools out does, unless the conversation already
+    // holds tool calls or results: Bedrock then requires the tool definitions.
+    if (hasToolBlocks) {
+      dropped.add("tool_choice (none: Bedrock cannot forbid tool calls; the tools were kept)");
+      out.toolConfig = { tools };
+    }
+  } else if (tools.length > 0) {
+    const toolChoice = converseToolChoice(choice, dropped);
+    out.toolConfig = { tools, ...(toolChoice ? { toolChoice } : {}) };
+  } else if (choice && choice.type !== "none" && choice.type !== "auto") {
+    // A tool must be called, but none is left to call.
+    dropped.add("tool_choice");
+  }
+
+  reportUnhandled(req, HANDLED, NO_OPS, dropped);
+  return {
+    body: out,
+    dropped: dropped.list(),
+    model: opts.model ?? req.model,
+    stream: req.stream === true,
+    includeUsage: req.stream_options?.include_usage === true,
+  };
+}

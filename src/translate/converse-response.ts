@@ -1,0 +1,95 @@
+import { fromAnthropicUsage, type TokenUsage } from "../providers/usage";
+import { ConverseResponse, type ConverseUsage } from "./converse-schemas";
+import { unixSeconds } from "./ids";
+import { parseUpstream } from "./invalid";
+import type { OpenAIChatCompletionOut } from "./response-to-openai";
+import { finishReasonFromStopReason, type OpenAIFinishReason } from "./stop-reasons";
+import { openAIUsageFrom, type OpenAIUsageOut } from "./usage";
+
+/**
+ * A Bedrock Converse answer as an OpenAI chat completion, and the pieces the stream translation
+ * shares with it: the finish reason and usage mappings.
+ */
+
+/**
+ * Converse usage as the gateway counts it. Bedrock's `inputTokens` leaves the cached prompt tokens
+ * out, as Anthropic's `input_tokens` does, so it is read the same way: every prompt token in
+ * `inputTokens`, cache reads and writes besides.
+ */
+export function tokenUsageFromConverse(u: ConverseUsage | null | undefined): TokenUsage {
+  return (
+    fromAnthropicUsage({
+      input_tokens: u?.inputTokens,
+      output_tokens: u?.outputTokens,
+      cache_read_input_tokens: u?.cacheReadInputTokens,
+      cache_creation_input_tokens: u?.cacheWriteInputTokens,
+    }) ?? { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 }
+  );
+}
+
+/** OpenAI's usage object, with the cache writes in `prompt_tokens_details.cache_write_tokens` (as OpenRouter reports them). */
+export interface ConverseOpenAIUsage extends OpenAIUsageOut {
+  prompt_tokens_details: { cached_tokens: number; cache_write_tokens: number };
+}
+
+export function openAIUsageFromConverse(u: TokenUsage): ConverseOpenAIUsage {
+  const base = openAIUsageFrom(u);
+  return { ...base, prompt_tokens_details: { ...base.prompt_tokens_details, cache_write_tokens: u.cacheWriteTokens } };
+}
+
+/** Bedrock's own stop reasons besides Anthropic's: a guardrail or content filter stopped the answer. */
+const FILTERED = new Set(["guardrail_intervened", "content_filtered"]);
+
+/** Converse `stopReason` → OpenAI `finish_reason`; the reasons Anthropic shares read as Anthropic's. */
+export function finishReasonFromConverse(reason: string | null | undefined): OpenAIFinishReason {
+  return reason != null && FILTERED.has(reason) ? "content_filter" : finishReasonFromStopReason(reason);
+}
+
+export type ConverseChatCompletionOut = Omit<OpenAIChatCompletionOut, "usage"> & { usage: ConverseOpenAIUsage };
+
+export interface FromConverseOptions {
+  /** The completion's id (Bedrock's answer has none). */
+  id: string;
+  /** The model the client asked for. */
+  model: string;
+}
+
+type ToolCall = NonNullable<OpenAIChatCompletionOut["choices"][number]["message"]["tool_calls"]>[number];
+
+/**
+ * A Converse answer as an OpenAI chat completion: text blocks joined into `content`, `toolUse` blocks
+ * as `tool_calls` (input as a JSON string), reasoning and other blocks left out. A body of the wrong
+ * shape is a 502 naming the field.
+ */
+export function converseToOpenAIResponse(json: unknown, opts: FromConverseOptions): ConverseChatCompletionOut {
+  const answer = parseUpstream(ConverseResponse, json);
+  let text = "";
+  const toolCalls: ToolCall[] = [];
+  for (const block of answer.output.message.content) {
+    if (block.text !== undefined) text += block.text;
+    else if (block.toolUse) {
+      const { toolUseId, name, input } = block.toolUse;
+      toolCalls.push({ id: toolUseId, type: "function", function: { name, arguments: JSON.stringify(input ?? {}) } });
+    }
+  }
+  return {
+    id: opts.id,
+    object: "chat.completion",
+    created: unixSeconds(),
+    model: opts.model,
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: "assistant",
+          content: text === "" && toolCalls.length > 0 ? null : text,
+          refusal: null,
+          ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
+        },
+        logprobs: null,
+        finish_reason: finishReasonFromConverse(answer.stopReason),
+      },
+    ],
+    usage: openAIUsageFromConverse(tokenUsageFromConverse(answer.usage)),
+  };
+}

@@ -1,0 +1,364 @@
+import { EventStreamCodec } from "@smithy/eventstream-codec";
+import type { MessageHeaders } from "@smithy/types";
+import { AwsV4Signer } from "aws4fetch";
+import { FAKE_REPLY_WORDS } from "./openai";
+
+/**
+ * AWS Bedrock's Converse API as the fake provider speaks it, at POST /model/{modelId}/converse and
+ * /model/{modelId}/converse-stream:
+ *
+ * - Auth as Bedrock checks it: a Bedrock API key as `Authorization: Bearer`, or a SigV4 signature
+ *   (`AWS4-HMAC-SHA256 Credential=<key id>/<date>/<region>/bedrock/aws4_request, SignedHeaders=…,
+ *   Signature=…` with `x-amz-date`) that is recomputed here from the fake secret access key and must
+ *   match. Failures are 403s in Bedrock's shape.
+ * - Bodies as Bedrock validates them: unknown top-level keys (`model`, `stream`, …) are a 400
+ *   ValidationException, and tool blocks need `toolConfig`.
+ * - Answers in Bedrock's shapes: `{"output": {"message": …}, "stopReason", "usage"}`, or the binary
+ *   event stream (`application/vnd.amazon.eventstream`, real CRCs) of messageStart,
+ *   contentBlockDelta…, contentBlockStop, messageStop, metadata. A request with tools gets a text
+ *   block and a call of its first tool (`{"city":"Paris"}`; streamed in two fragments).
+ * - Errors as Bedrock sends them: `{"message": …}` with the exception in `x-amzn-ErrorType`.
+ *
+ * Scenarios (the `/s/<scenario>` prefix; counts are event-stream messages): `status-NNN`,
+ * `drop-after-N` (the connection breaks), `truncate-after-N` (a clean close before messageStop),
+ * `cut-after-N` (closes halfway through a message), `corrupt-after-N` (a message with a bad CRC),
+ * `exception-after-N` (a throttlingException message; N = 0: before anything else), `slow-N`,
+ * `hang-after-N` and `split` (7-byte pieces). The generic ones (`html-502`, `hang`, …) are worker.ts's.
+ */
+
+export const BEDROCK_PATH = /^\/model\/([^/]+)\/(converse|converse-stream)$/;
+
+export const FAKE_AWS_ACCESS_KEY_ID = "AKIAFAKEBEDROCK00001";
+export const FAKE_AWS_SECRET_ACCESS_KEY = "fakeSecretAccessKey/0123456789+abcdefGHIJ";
+export const FAKE_BEDROCK_API_KEY = "ABSKZmFrZS1iZWRyb2NrLWFwaS1rZXk=";
+
+/** What every fake Bedrock answer reports: `inputTokens` leaves the cached tokens out. */
+export const FAKE_BEDROCK_USAGE = {
+  inputTokens: 11,
+  outputTokens: FAKE_REPLY_WORDS.length,
+  cacheReadInputTokens: 3,
+  cacheWriteInputTokens: 5,
+  totalTokens: 11 + FAKE_REPLY_WORDS.length + 3 + 5,
+} as const;
+
+export const FAKE_TOOL_TEXT = "Let me check.";
+export const FAKE_TOOL_USE_ID = "tooluse_fake0123456789";
+export const FAKE_TOOL_INPUT = { city: "Paris" };
+
+const EXCEPTIONS: Record<number, string> = {
+  400: "ValidationException",
+  403: "AccessDeniedException",
+  404: "ResourceNotFoundException",
+  408: "ModelTimeoutException",
+  424: "ModelErrorException",
+  429: "ThrottlingException",
+  500: "InternalServerException",
+  503: "ServiceUnavailableException",
+};
+
+/** A Bedrock error answer: the message in the body, the exception's name in `x-amzn-ErrorType`. */
+export function bedrockError(
+  status: number,
+  message = `Fake Bedrock error with status ${status}`,
+  type?: string,
+): Response {
+  const name = type ?? EXCEPTIONS[status] ?? (status >= 500 ? "InternalServerException" : "ValidationException");
+  return Response.json(
+    { message },
+    {
+      status,
+      headers: {
+        "x-amzn-ErrorType": `${name}:http://internal.amazon.com/coral/com.amazon.bedrock/`,
+        "x-amzn-RequestId": crypto.randomUUID(),
+      },
+    },
+  );
+}
+
+/** Why the request's auth would not pass Bedrock, or null when it does. */
+async function rejectAuth(request: Request, url: URL, raw: string): Promise<Response | null> {
+  const auth = request.headers.get("authorization") ?? "";
+  if (auth.startsWith("Bearer ")) {
+    if (auth.slice("Bearer ".length) === FAKE_BEDROCK_API_KEY) return null;
+    return bedrockError(
+      403,
+      "Invalid API Key format: Must start with pre-defined prefix",
+      "UnrecognizedClientException",
+    );
+  }
+  const m =
+    /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(
+      auth,
+    );
+  if (!m) return bedrockError(403, "Missing Authentication Token", "MissingAuthenticationTokenException");
+  const [, keyId, date, region, service, signedHeaders, signature] = m as unknown as string[];
+  const amzDate = request.headers.get("x-amz-date") ?? "";
+  if (keyId !== FAKE_AWS_ACCESS_KEY_ID) {
+    return bedrockError(403, "The security token included in the request is invalid.", "UnrecognizedClientException");
+  }
+  if (service !== "bedrock" || !amzDate.startsWith(date ?? "-")) {
+    return bedrockError(403, `Credential should be scoped to correct service: 'bedrock'.`, "InvalidSignatureException");
+  }
+  const headers: Record<string, string> = {};
+  for (const name of (signedHeaders ?? "").split(";")) {
+    if (name !== "host") headers[name] = request.headers.get(name) ?? "";
+  }
+  const expected = new AwsV4Signer({
+    method: request.method,
+    url: url.toString(),
+    headers,
+    body: raw,
+    accessKeyId: FAKE_AWS_ACCESS_KEY_ID,
+    secretAccessKey: FAKE_AWS_SECRET_ACCESS_KEY,
+    service: "bedrock",
+    region: region ?? "",
+    datetime: amzDate,
+  });
+  if (expected.signedHeaders !== signedHeaders || (await expected.signature()) !== signature) {
+    return bedrockError(
+      403,
+      "The request signature we calculated does not match the signature you provided.",
+      "InvalidSignatureException",
+    );
+  }
+  return null;
+}
+
+const TOP_LEVEL_KEYS = new Set([
+  "messages",
+  "system",
+  "inferenceConfig",
+  "toolConfig",
+  "guardrailConfig",
+  "additionalModelRequestFields",
+  "additionalModelResponseFieldPaths",
+  "promptVariables",
+  "requestMetadata",
+  "performanceConfig",
+]);
+const BLOCK_KEYS = new Set([
+  "text",
+  "image",
+  "document",
+  "video",
+  "toolUse",
+  "toolResult",
+  "guardContent",
+  "cachePoint",
+  "reasoningContent",
+]);
+
+interface ConverseLike {
+  messages?: { role?: unknown; content?: Record<string, unknown>[] }[];
+  toolConfig?: { tools?: { toolSpec?: { name?: string } }[] };
+}
+
+/** The ValidationException Bedrock would answer the body with, or null. */
+function rejectBody(body: unknown): Response | null {
+  if (typeof body !== "object" || body === null)
+    return bedrockError(400, "Malformed input request, please reformat your input and try again.");
+  for (const key of Object.keys(body)) {
+    if (!TOP_LEVEL_KEYS.has(key))
+      return bedrockError(
+        400,
+        `Malformed input request: extraneous key [${key}] is not permitted, please reformat your input and try again.`,
+      );
+  }
+  const req = body as ConverseLike;
+  if (!Array.isArray(req.messages) || req.messages.length === 0)
+    return bedrockError(
+      400,
+      "A conversation must start with a user message. Try again with a conversation that starts with a user message.",
+    );
+  for (const m of req.messages) {
+    for (const block of m.content ?? []) {
+      const keys = Object.keys(block);
+      if (keys.length !== 1 || !BLOCK_KEYS.has(keys[0] ?? ""))
+        return bedrockError(400, `Malformed content block with keys [${keys.join(", ")}].`);
+      if (block.text === "")
+        return bedrockError(
+          400,
+          "The text field in the ContentBlock object is blank. Add text to the text field, and try again.",
+        );
+      if (("toolUse" in block || "toolResult" in block) && !req.toolConfig) {
+        return bedrockError(
+          400,
+          "The toolConfig field must be defined when using toolUse and toolResult content blocks.",
+        );
+      }
+    }
+  }
+  return null;
+}
+
+const toolOf = (req: ConverseLike): string | null => req.toolConfig?.tools?.[0]?.toolSpec?.name ?? null;
+
+function converseAnswer(req: ConverseLike) {
+  const tool = toolOf(req);
+  const content = tool
+    ? [{ text: FAKE_TOOL_TEXT }, { toolUse: { toolUseId: FAKE_TOOL_USE_ID, name: tool, input: FAKE_TOOL_INPUT } }]
+    : [{ text: FAKE_REPLY_WORDS.join(" ") }];
+  return {
+    output: { message: { role: "assistant", content } },
+    stopReason: tool ? "tool_use" : "end_turn",
+    usage: FAKE_BEDROCK_USAGE,
+    metrics: { latencyMs: 42 },
+  };
+}
+
+/** The stream's events in order, as (event type, payload) pairs. */
+export function converseStreamEvents(req: ConverseLike): [string, object][] {
+  const tool = toolOf(req);
+  const words = tool ? [FAKE_TOOL_TEXT] : FAKE_REPLY_WORDS;
+  const events: [string, object][] = [
+    ["messageStart", { role: "assistant" }],
+    ...words.map((w, i): [string, object] => [
+      "contentBlockDelta",
+      { contentBlockIndex: 0, delta: { text: i === 0 ? w : ` ${w}` } },
+    ]),
+    ["contentBlockStop", { contentBlockIndex: 0 }],
+  ];
+  if (tool) {
+    const input = JSON.stringify(FAKE_TOOL_INPUT);
+    const half = Math.floor(input.length / 2);
+    events.push(
+      ["contentBlockStart", { contentBlockIndex: 1, start: { toolUse: { toolUseId: FAKE_TOOL_USE_ID, name: tool } } }],
+      ["contentBlockDelta", { contentBlockIndex: 1, delta: { toolUse: { input: input.slice(0, half) } } }],
+      ["contentBlockDelta", { contentBlockIndex: 1, delta: { toolUse: { input: input.slice(half) } } }],
+      ["contentBlockStop", { contentBlockIndex: 1 }],
+    );
+  }
+  events.push(
+    ["messageStop", { stopReason: tool ? "tool_use" : "end_turn" }],
+    ["metadata", { usage: FAKE_BEDROCK_USAGE, metrics: { latencyMs: 42 } }],
+  );
+  return events;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const codec = new EventStreamCodec(
+  (bytes: Uint8Array) => decoder.decode(bytes),
+  (text: string) => encoder.encode(text),
+);
+
+const str = (value: string) => ({ type: "string" as const, value });
+
+/** One event-stream message, with real prelude and message CRCs. Bedrock pads payloads with `p`. */
+export function eventMessage(type: string, payload: object): Uint8Array {
+  const headers: MessageHeaders = {
+    ":event-type": str(type),
+    ":content-type": str("application/json"),
+    ":message-type": str("event"),
+  };
+  return codec.encode({
+    headers,
+    body: encoder.encode(JSON.stringify({ ...payload, p: "abcdefghijklmnopqrstuvwxyzABCDEF" })),
+  });
+}
+
+export function exceptionMessage(type: string, message: string): Uint8Array {
+  const headers: MessageHeaders = {
+    ":exception-type": str(type),
+    ":content-type": str("application/json"),
+    ":message-type": str("exception"),
+  };
+  return codec.encode({ headers, body: encoder.encode(JSON.stringify({ message })) });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function eventStream(
+  messages: Uint8Array[],
+  scenario: string,
+  signal: AbortSignal,
+  onCancel: () => void,
+): ReadableStream<Uint8Array> {
+  const after = (name: string) => {
+    const m = new RegExp(`^${name}-after-(\\d+)$`).exec(scenario);
+    return m ? Number(m[1]) : null;
+  };
+  const drop = after("drop");
+  const truncate = after("truncate");
+  const cut = after("cut");
+  const corrupt = after("corrupt");
+  const exception = after("exception");
+  const hang = after("hang");
+  const slow = /^slow-(\d+)$/.exec(scenario);
+  const limit = drop ?? truncate ?? cut ?? corrupt ?? exception ?? hang ?? Infinity;
+  let bytes = concat(messages);
+  let i = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (scenario === "split") {
+        if (bytes.length === 0) return controller.close();
+        controller.enqueue(bytes.slice(0, 7));
+        bytes = bytes.slice(7);
+        return;
+      }
+      if (i >= limit) {
+        if (drop !== null) return controller.error(new Error("fake Bedrock dropped the connection"));
+        if (cut !== null) {
+          const next = messages[i] ?? eventMessage("messageStop", { stopReason: "end_turn" });
+          controller.enqueue(next.slice(0, Math.floor(next.length / 2)));
+        } else if (corrupt !== null) {
+          const next = (messages[i] ?? eventMessage("messageStop", { stopReason: "end_turn" })).slice();
+          next[next.length - 1] = (next[next.length - 1] ?? 0) ^ 0xff;
+          controller.enqueue(next);
+        } else if (exception !== null) {
+          controller.enqueue(
+            exceptionMessage("throttlingException", "Too many tokens, please wait before trying again."),
+          );
+        } else if (hang !== null) {
+          await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+        }
+        return controller.close();
+      }
+      if (i >= messages.length) return controller.close();
+      if (slow) await sleep(Number(slow[1]));
+      controller.enqueue(messages[i++]);
+    },
+    cancel() {
+      onCancel();
+    },
+  });
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Answers POST /model/{modelId}/converse(-stream). */
+export async function bedrockAnswer(
+  request: Request,
+  url: URL,
+  path: string,
+  raw: string,
+  body: unknown,
+  scenario: string,
+  onCancel: () => void,
+): Promise<Response> {
+  const rejection = (await rejectAuth(request, url, raw)) ?? rejectBody(body);
+  if (rejection) return rejection;
+  const req = body as ConverseLike;
+  const requestId = crypto.randomUUID();
+  if (BEDROCK_PATH.exec(path)?.[2] === "converse-stream") {
+    const messages = converseStreamEvents(req).map(([type, payload]) => eventMessage(type, payload));
+    return new Response(eventStream(messages, scenario, request.signal, onCancel), {
+      headers: {
+        "content-type": "application/vnd.amazon.eventstream",
+        "x-amzn-bedrock-content-type": "application/json",
+        "x-amzn-RequestId": requestId,
+      },
+    });
+  }
+  const slow = /^slow-(\d+)$/.exec(scenario);
+  if (slow) await sleep(Number(slow[1]));
+  return Response.json(converseAnswer(req), { headers: { "x-amzn-RequestId": requestId } });
+}

@@ -1,0 +1,589 @@
+import { env } from "cloudflare:workers";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import {
+  FAKE_AWS_ACCESS_KEY_ID,
+  FAKE_AWS_SECRET_ACCESS_KEY,
+  FAKE_BEDROCK_API_KEY,
+  FAKE_TOOL_INPUT,
+  FAKE_TOOL_TEXT,
+  FAKE_TOOL_USE_ID,
+} from "../fake-provider/bedrock";
+import { FAKE_REPLY_WORDS } from "../fake-provider/openai";
+import { adminFetch, createKey, createProvider, expectInvalid, uniqueName, type ProviderReply } from "../helpers/admin";
+import { messagesSettled, postMessages, readAnthropicError } from "../helpers/anthropic";
+import { FAKE_BASE, installFakeUpstream, recorded } from "../helpers/fake-upstream";
+import { parseSse, postChat, readOpenAIError, streamedContent, type SseEvent } from "../helpers/gateway";
+import { chatSettled, drainOutbox, ledgerRows } from "../helpers/limits";
+
+/**
+ * Issue 5, the AWS Bedrock family: the Converse API behind OpenAI's and Anthropic's routes. The
+ * request on the wire (URL, body, SigV4 or a Bedrock API key, checked by the fake provider), answers
+ * and streams translated back (tools both ways), usage with cache reads and writes, fallback on
+ * Bedrock's retryable errors and none on a 400, failures mid-stream, and settings checked when a
+ * binding is written.
+ */
+
+beforeEach(() => installFakeUpstream());
+afterEach(() => vi.restoreAllMocks());
+
+const MODEL = "anthropic.claude-3-5-haiku-20241022-v1:0";
+const MODEL_PATH = "/model/anthropic.claude-3-5-haiku-20241022-v1%3A0";
+const REPLY = FAKE_REPLY_WORDS.join(" ");
+const CHAT = {
+  model: MODEL,
+  messages: [
+    { role: "system", content: "Be brief." },
+    { role: "user", content: "hi" },
+  ],
+};
+const MESSAGES = { model: MODEL, max_tokens: 64, system: "Be brief.", messages: [{ role: "user", content: "hi" }] };
+const WEATHER_TOOL = {
+  type: "function",
+  function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } },
+};
+const ANTHROPIC_WEATHER_TOOL = { name: "get_weather", input_schema: WEATHER_TOOL.function.parameters };
+
+/** The root of a fake Bedrock endpoint playing `scenario`. */
+const root = (scenario?: string) => `${FAKE_BASE}${scenario ? `/s/${scenario}` : ""}`;
+
+/** A SigV4 binding (or a Bedrock API key one with `bearer`) at the fake provider. */
+function createBedrock(scenario?: string, opts: { bearer?: boolean; secret?: string } = {}): Promise<ProviderReply> {
+  return createProvider({
+    name: uniqueName("bedrock"),
+    type: "bedrock",
+    base_url: root(scenario),
+    api_key_secret: null,
+    api_key: opts.bearer ? FAKE_BEDROCK_API_KEY : (opts.secret ?? FAKE_AWS_SECRET_ACCESS_KEY),
+    settings: opts.bearer ? { region: "eu-west-3" } : { region: "eu-west-3", access_key_id: FAKE_AWS_ACCESS_KEY_ID },
+  });
+}
+
+async function keyFor(providers: ProviderReply[]) {
+  return createKey({
+    config: { providers: providers.map((p) => p.name), fallback: { max_attempts: 3, attempt_timeout_ms: 1_000 } },
+  });
+}
+
+async function chain(...scenarios: string[]) {
+  const providers: ProviderReply[] = [];
+  for (const s of scenarios) providers.push(await createBedrock(s || undefined));
+  return { providers, key: await keyFor(providers) };
+}
+
+interface Completion {
+  model: string;
+  choices: {
+    message: { content: string | null; tool_calls?: { id: string; function: { name: string; arguments: string } }[] };
+    finish_reason: string;
+  }[];
+  usage: { prompt_tokens: number; completion_tokens: number; prompt_tokens_details: Record<string, number> };
+}
+
+/** Tool-call argument fragments of a chat stream, joined per tool call. */
+function streamedToolCalls(events: SseEvent[]): { id?: string; name?: string; arguments: string }[] {
+  const calls: { id?: string; name?: string; arguments: string }[] = [];
+  for (const e of events) {
+    if (e.event !== null || e.data === "[DONE]") continue;
+    const chunk = JSON.parse(e.data) as {
+      choices: {
+        delta: { tool_calls?: { index: number; id?: string; function?: { name?: string; arguments?: string } }[] };
+      }[];
+    };
+    for (const t of chunk.choices[0]?.delta.tool_calls ?? []) {
+      const call = (calls[t.index] ??= { arguments: "" });
+      if (t.id) call.id = t.id;
+      if (t.function?.name) call.name = t.function.name;
+      call.arguments += t.function?.arguments ?? "";
+    }
+  }
+  return calls;
+}
+
+function terminalFrame(events: SseEvent[]): { type: string; code: string; message: string } {
+  const errors = events.filter((e) => e.event === "error");
+  expect(errors).toHaveLength(1);
+  expect(events.at(-1)).toBe(errors[0]);
+  const data = JSON.parse(errors[0]?.data ?? "null") as { error: { type: string; code: string; message: string } };
+  return data.error;
+}
+
+describe("the request on the wire", () => {
+  it("POSTs a Converse body to /model/{id}/converse, SigV4-signed for bedrock in the binding's region", async () => {
+    const bedrock = await createBedrock();
+    const key = await keyFor([bedrock]);
+    const res = await postChat(key.secret, { ...CHAT, temperature: 0.2, max_tokens: 50, stop: "END" });
+    // The fake provider recomputed the signature from its copy of the secret: a 200 means it matched.
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-langwatch-provider")).toBe(bedrock.name);
+    expect(res.headers.get("x-langwatch-model")).toBe(MODEL);
+
+    expect(recorded).toHaveLength(1);
+    const sent = recorded[0];
+    expect(sent?.method).toBe("POST");
+    expect(sent?.path).toBe(`${MODEL_PATH}/converse`);
+    const date = sent?.headers["x-amz-date"] ?? "";
+    expect(date).toMatch(/^\d{8}T\d{6}Z$/);
+    expect(sent?.headers.authorization).toMatch(
+      new RegExp(
+        `^AWS4-HMAC-SHA256 Credential=${FAKE_AWS_ACCESS_KEY_ID}/${date.slice(0, 8)}/eu-west-3/bedrock/aws4_request, SignedHeaders=accept;host;x-amz-date, Signature=[0-9a-f]{64}$`,
+      ),
+    );
+    expect(sent?.headers["content-type"]).toBe("application/json");
+    expect(sent?.headers.accept).toBe("application/json");
+    expect(JSON.stringify(sent?.headers)).not.toContain(FAKE_AWS_SECRET_ACCESS_KEY);
+    expect(JSON.stringify(sent?.headers)).not.toContain(key.secret);
+    expect(sent?.body).toEqual({
+      system: [{ text: "Be brief." }],
+      messages: [{ role: "user", content: [{ text: "hi" }] }],
+      inferenceConfig: { maxTokens: 50, temperature: 0.2, stopSequences: ["END"] },
+    });
+  });
+
+  it("answers an OpenAI client with a chat.completion", async () => {
+    const { key } = await chain("");
+    const res = await postChat(key.secret, CHAT);
+    const body = await res.json<Completion>();
+    expect(body).toMatchObject({
+      object: "chat.completion",
+      model: MODEL,
+      choices: [{ index: 0, message: { role: "assistant", content: REPLY }, finish_reason: "stop" }],
+      usage: {
+        prompt_tokens: 19,
+        completion_tokens: 7,
+        prompt_tokens_details: { cached_tokens: 3, cache_write_tokens: 5 },
+      },
+    });
+  });
+
+  it("with a Bedrock API key, sends it as a bearer token and signs nothing", async () => {
+    const bedrock = await createBedrock(undefined, { bearer: true });
+    const key = await keyFor([bedrock]);
+    const res = await postChat(key.secret, CHAT);
+    expect(res.status).toBe(200);
+    expect(recorded[0]?.headers.authorization).toBe(`Bearer ${FAKE_BEDROCK_API_KEY}`);
+    expect(recorded[0]?.headers["x-amz-date"]).toBeUndefined();
+  });
+
+  it("a signature made with the wrong secret is Bedrock's 403, passed through in OpenAI's envelope, not retried", async () => {
+    const wrong = await createBedrock(undefined, { secret: "not-the-secret" });
+    const healthy = await createBedrock();
+    const key = await keyFor([wrong, healthy]);
+    const res = await postChat(key.secret, CHAT);
+    expect(res.status).toBe(403);
+    expect(res.headers.get("x-langwatch-provider")).toBe(wrong.name);
+    expect(await readOpenAIError(res)).toEqual({
+      type: "authentication_error",
+      code: "InvalidSignatureException",
+      message: "The request signature we calculated does not match the signature you provided.",
+      param: null,
+    });
+    expect(recorded).toHaveLength(1);
+  });
+
+  it("refuses a remote image URL with a 400 naming the field, without calling Bedrock", async () => {
+    const { key } = await chain("");
+    const res = await postChat(key.secret, {
+      model: MODEL,
+      messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "https://example.com/cat.png" } }] }],
+    });
+    expect(res.status).toBe(400);
+    const error = await readOpenAIError(res);
+    expect(error).toMatchObject({
+      type: "invalid_request_error",
+      code: "untranslatable_request",
+      param: "messages[0].content[0].image_url.url",
+    });
+    expect(error.message).toMatch(/Bedrock does not fetch URLs/);
+    expect(recorded).toHaveLength(0);
+  });
+
+  it("sends inline images as base64 bytes", async () => {
+    const { key } = await chain("");
+    const res = await postChat(key.secret, {
+      model: MODEL,
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "What is it?" },
+            { type: "image_url", image_url: { url: "data:image/png;base64,iVBORw0KGgo=" } },
+          ],
+        },
+      ],
+    });
+    expect(res.status).toBe(200);
+    expect(recorded[0]?.body).toMatchObject({
+      messages: [
+        {
+          role: "user",
+          content: [{ text: "What is it?" }, { image: { format: "png", source: { bytes: "iVBORw0KGgo=" } } }],
+        },
+      ],
+    });
+  });
+});
+
+describe("streaming", () => {
+  it("translates ConverseStream's binary events into chat.completion.chunks, usage chunk hidden", async () => {
+    const { key } = await chain("");
+    const res = await postChat(key.secret, { ...CHAT, stream: true });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/event-stream");
+    const events = parseSse(await res.text());
+    expect(streamedContent(events)).toBe(REPLY);
+    expect(events.at(-1)?.data).toBe("[DONE]");
+    expect(events.some((e) => e.data.includes('"usage":{'))).toBe(false);
+    expect(recorded[0]?.path).toBe(`${MODEL_PATH}/converse-stream`);
+    expect(recorded[0]?.headers.accept).toBe("application/vnd.amazon.eventstream");
+    expect(recorded[0]?.body).not.toHaveProperty("stream");
+  });
+
+  it("ends with the usage chunk when the client asks for it", async () => {
+    const { key } = await chain("");
+    const res = await postChat(key.secret, { ...CHAT, stream: true, stream_options: { include_usage: true } });
+    const events = parseSse(await res.text());
+    const usage = JSON.parse(events.at(-2)?.data ?? "null") as { choices: unknown[]; usage: unknown };
+    expect(usage.choices).toEqual([]);
+    expect(usage.usage).toEqual({
+      prompt_tokens: 19,
+      completion_tokens: 7,
+      total_tokens: 26,
+      prompt_tokens_details: { cached_tokens: 3, cache_write_tokens: 5 },
+    });
+  });
+
+  it("reassembles event-stream messages that arrive cut into 7-byte pieces", async () => {
+    const { key } = await chain("split");
+    const res = await postChat(key.secret, { ...CHAT, stream: true });
+    const events = parseSse(await res.text());
+    expect(streamedContent(events)).toBe(REPLY);
+    expect(events.at(-1)?.data).toBe("[DONE]");
+  });
+
+  it("a client that goes away cancels the Bedrock request", async () => {
+    const { key } = await chain("slow-20");
+    const res = await postChat(key.secret, { ...CHAT, stream: true });
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    await reader.read();
+    await reader.cancel();
+    await vi.waitFor(() => expect(recorded[0]?.aborted).toBe(true), { timeout: 2_000, interval: 10 });
+  });
+});
+
+describe("Anthropic clients on /v1/messages", () => {
+  it("get a Messages answer with Anthropic's usage split", async () => {
+    const { key } = await chain("");
+    const res = await postMessages(key.secret, MESSAGES);
+    expect(res.status).toBe(200);
+    const body = await res.json<Record<string, unknown>>();
+    expect(body).toMatchObject({
+      type: "message",
+      role: "assistant",
+      content: [{ type: "text", text: REPLY }],
+      stop_reason: "end_turn",
+      usage: { input_tokens: 11, output_tokens: 7, cache_read_input_tokens: 3, cache_creation_input_tokens: 5 },
+    });
+    expect(recorded[0]?.body).toEqual({
+      system: [{ text: "Be brief." }],
+      messages: [{ role: "user", content: [{ text: "hi" }] }],
+      inferenceConfig: { maxTokens: 64 },
+    });
+  });
+
+  it("get a Messages event stream", async () => {
+    const { key } = await chain("");
+    const res = await postMessages(key.secret, { ...MESSAGES, stream: true });
+    expect(res.status).toBe(200);
+    const events = parseSse(await res.text());
+    expect(events[0]?.event).toBe("message_start");
+    expect(events.at(-1)?.event).toBe("message_stop");
+    const text = events
+      .filter((e) => e.event === "content_block_delta")
+      .map((e) => (JSON.parse(e.data) as { delta: { text?: string } }).delta.text ?? "")
+      .join("");
+    expect(text).toBe(REPLY);
+  });
+
+  it("get Bedrock's errors in Anthropic's envelope, status kept", async () => {
+    const { key } = await chain("status-400");
+    const res = await postMessages(key.secret, MESSAGES);
+    expect(res.status).toBe(400);
+    expect(await readAnthropicError(res)).toMatchObject({
+      type: "invalid_request_error",
+      message: "Fake Bedrock error with status 400",
+    });
+  });
+});
+
+describe("tools", () => {
+  it("an OpenAI client gets the tool call, and sends the result back as toolResult", async () => {
+    const { key } = await chain("");
+    const res = await postChat(key.secret, { ...CHAT, tools: [WEATHER_TOOL], tool_choice: "required" });
+    const body = await res.json<Completion>();
+    expect(body.choices[0]).toMatchObject({
+      message: {
+        content: FAKE_TOOL_TEXT,
+        tool_calls: [
+          {
+            id: FAKE_TOOL_USE_ID,
+            type: "function",
+            function: { name: "get_weather", arguments: JSON.stringify(FAKE_TOOL_INPUT) },
+          },
+        ],
+      },
+      finish_reason: "tool_calls",
+    });
+    expect(recorded[0]?.body).toMatchObject({
+      toolConfig: {
+        tools: [{ toolSpec: { name: "get_weather", inputSchema: { json: WEATHER_TOOL.function.parameters } } }],
+        toolChoice: { any: {} },
+      },
+    });
+
+    const second = await postChat(key.secret, {
+      model: MODEL,
+      tools: [WEATHER_TOOL],
+      messages: [
+        { role: "user", content: "Weather in Paris?" },
+        { role: "assistant", content: null, tool_calls: body.choices[0]?.message.tool_calls },
+        { role: "tool", tool_call_id: FAKE_TOOL_USE_ID, content: '{"temp":21}' },
+      ],
+    });
+    expect(second.status).toBe(200);
+    expect(recorded[1]?.body).toMatchObject({
+      messages: [
+        { role: "user" },
+        {
+          role: "assistant",
+          content: [{ toolUse: { toolUseId: FAKE_TOOL_USE_ID, name: "get_weather", input: FAKE_TOOL_INPUT } }],
+        },
+        {
+          role: "user",
+          content: [{ toolResult: { toolUseId: FAKE_TOOL_USE_ID, content: [{ text: '{"temp":21}' }] } }],
+        },
+      ],
+    });
+  });
+
+  it("an OpenAI client streams the tool call's arguments in fragments", async () => {
+    const { key } = await chain("");
+    const res = await postChat(key.secret, { ...CHAT, stream: true, tools: [WEATHER_TOOL] });
+    const events = parseSse(await res.text());
+    expect(streamedContent(events)).toBe(FAKE_TOOL_TEXT);
+    expect(streamedToolCalls(events)).toEqual([
+      { id: FAKE_TOOL_USE_ID, name: "get_weather", arguments: JSON.stringify(FAKE_TOOL_INPUT) },
+    ]);
+    const fragments = events.filter((e) => e.data.includes('"arguments":"{') || e.data.includes('"arguments":"\\"'));
+    expect(fragments.length).toBeGreaterThanOrEqual(1);
+    const finish = events
+      .filter((e) => e.event === null && e.data !== "[DONE]")
+      .map((e) => (JSON.parse(e.data) as { choices: { finish_reason: string | null }[] }).choices[0]?.finish_reason)
+      .filter(Boolean);
+    expect(finish).toEqual(["tool_calls"]);
+  });
+
+  it("an Anthropic client gets a tool_use block, and its tool_result reaches Bedrock", async () => {
+    const { key } = await chain("");
+    const res = await postMessages(key.secret, { ...MESSAGES, tools: [ANTHROPIC_WEATHER_TOOL] });
+    const body = await res.json<{ content: Record<string, unknown>[]; stop_reason: string }>();
+    expect(body.stop_reason).toBe("tool_use");
+    expect(body.content).toEqual([
+      { type: "text", text: FAKE_TOOL_TEXT },
+      { type: "tool_use", id: FAKE_TOOL_USE_ID, name: "get_weather", input: FAKE_TOOL_INPUT },
+    ]);
+
+    await postMessages(key.secret, {
+      ...MESSAGES,
+      tools: [ANTHROPIC_WEATHER_TOOL],
+      messages: [
+        { role: "user", content: "Weather in Paris?" },
+        { role: "assistant", content: body.content },
+        { role: "user", content: [{ type: "tool_result", tool_use_id: FAKE_TOOL_USE_ID, content: "21 degrees" }] },
+      ],
+    });
+    expect(recorded[1]?.body).toMatchObject({
+      messages: [
+        { role: "user" },
+        { role: "assistant", content: [{ text: FAKE_TOOL_TEXT }, { toolUse: { toolUseId: FAKE_TOOL_USE_ID } }] },
+        { role: "user", content: [{ toolResult: { toolUseId: FAKE_TOOL_USE_ID, content: [{ text: "21 degrees" }] } }] },
+      ],
+    });
+  });
+
+  it("an Anthropic client streams the tool call as input_json_delta events", async () => {
+    const { key } = await chain("");
+    const res = await postMessages(key.secret, { ...MESSAGES, stream: true, tools: [ANTHROPIC_WEATHER_TOOL] });
+    const events = parseSse(await res.text());
+    const start = events.find((e) => e.event === "content_block_start" && e.data.includes("tool_use"));
+    expect(JSON.parse(start?.data ?? "null")).toMatchObject({
+      content_block: { type: "tool_use", id: FAKE_TOOL_USE_ID, name: "get_weather" },
+    });
+    const json = events
+      .filter((e) => e.event === "content_block_delta" && e.data.includes("input_json_delta"))
+      .map((e) => (JSON.parse(e.data) as { delta: { partial_json: string } }).delta.partial_json)
+      .join("");
+    expect(JSON.parse(json)).toEqual(FAKE_TOOL_INPUT);
+    const delta = events.find((e) => e.event === "message_delta");
+    expect(JSON.parse(delta?.data ?? "null")).toMatchObject({ delta: { stop_reason: "tool_use" } });
+  });
+});
+
+describe("usage", () => {
+  it.each([
+    ["a JSON answer", false],
+    ["a stream", true],
+  ])("%s is recorded with cache reads and writes, and priced from the catalogue", async (_, stream) => {
+    const { key, providers } = await chain("");
+    const reply = await chatSettled(key.secret, { ...CHAT, stream });
+    expect(reply.status).toBe(200);
+    await drainOutbox(key.id);
+    // 11 uncached at $0.80/Mtok, 3 cache reads at $0.08, 5 cache writes at $1, 7 out at $4: 42.04 µUSD, rounded up.
+    expect(await ledgerRows(key.id)).toMatchObject([
+      {
+        provider: providers[0]?.name,
+        model: MODEL,
+        input_tokens: 19,
+        output_tokens: 7,
+        cache_read_tokens: 3,
+        cache_write_tokens: 5,
+        cost_micros: 43,
+        outcome: "ok",
+      },
+    ]);
+  });
+
+  it("an Anthropic client's request is recorded the same way", async () => {
+    const { key } = await chain("");
+    expect((await messagesSettled(key.secret, MESSAGES)).status).toBe(200);
+    await drainOutbox(key.id);
+    expect(await ledgerRows(key.id)).toMatchObject([{ input_tokens: 19, cache_read_tokens: 3, cache_write_tokens: 5 }]);
+  });
+});
+
+describe("errors and fallback", () => {
+  it.each(["status-429", "status-503", "status-500", "status-408", "status-404", "html-502", "exception-after-0"])(
+    "%s moves on to the next binding",
+    async (scenario) => {
+      const { key, providers } = await chain(scenario, "");
+      const res = await postChat(key.secret, { ...CHAT, stream: true });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("x-langwatch-provider")).toBe(providers[1]?.name);
+      expect(res.headers.get("x-langwatch-fallback-count")).toBe("1");
+      expect(streamedContent(parseSse(await res.text()))).toBe(REPLY);
+      expect(recorded.map((r) => r.scenario)).toEqual([scenario, "ok"]);
+    },
+  );
+
+  it.each([
+    ["status-400", 400, "ValidationException"],
+    ["status-403", 403, "AccessDeniedException"],
+  ])("%s is final: Bedrock's error in OpenAI's envelope, status kept", async (scenario, status, code) => {
+    const { key, providers } = await chain(scenario, "");
+    const res = await postChat(key.secret, CHAT);
+    expect(res.status).toBe(status);
+    expect(res.headers.get("x-langwatch-provider")).toBe(providers[0]?.name);
+    expect(res.headers.get("x-langwatch-fallback-count")).toBe("0");
+    expect(await readOpenAIError(res)).toMatchObject({ code, message: `Fake Bedrock error with status ${status}` });
+    expect(recorded).toHaveLength(1);
+  });
+
+  it("an exhausted chain names each attempt's status, a stream's opening exception as its HTTP status", async () => {
+    const { key, providers } = await chain("status-429", "exception-after-0");
+    const res = await postChat(key.secret, { ...CHAT, stream: true });
+    expect(res.status).toBe(502);
+    const error = await readOpenAIError(res);
+    expect(error.message).toContain(`attempt 1 ${providers[0]?.name}: HTTP 429`);
+    expect(error.message).toContain(`attempt 2 ${providers[1]?.name}: HTTP 429`);
+  });
+});
+
+describe("a stream that fails midway", () => {
+  it.each([
+    ["exception-after-3", /broke after 3 chunks \(Bedrock reported throttlingException mid-stream: Too many tokens/],
+    ["drop-after-3", /broke after 3 chunks \(fake Bedrock dropped the connection\)/],
+    ["truncate-after-3", /closed the stream before its messageStop event/],
+    ["cut-after-3", /ended inside a message/],
+    ["corrupt-after-3", /corrupt.*checksum/],
+  ])("%s: the partial answer, then one terminal frame, and no fallback", async (scenario, reason) => {
+    const { key, providers } = await chain(scenario, "");
+    const res = await postChat(key.secret, { ...CHAT, stream: true });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-langwatch-provider")).toBe(providers[0]?.name);
+    const events = parseSse(await res.text());
+    expect(streamedContent(events.slice(0, 3))).toBe("The fake");
+    expect(events.some((e) => e.data === "[DONE]")).toBe(false);
+    const frame = terminalFrame(events);
+    expect(frame).toMatchObject({ type: "provider_error", code: "upstream_mid_stream_failure" });
+    expect(frame.message).toMatch(reason);
+    expect(recorded.map((r) => r.scenario)).toEqual([scenario]);
+  });
+
+  it("an Anthropic client gets the terminal frame in Anthropic's envelope", async () => {
+    const { key } = await chain("exception-after-3");
+    const res = await postMessages(key.secret, { ...MESSAGES, stream: true });
+    const events = parseSse(await res.text());
+    expect(events.some((e) => e.event === "message_stop")).toBe(false);
+    const last = events.at(-1);
+    expect(last?.event).toBe("error");
+    const frame = JSON.parse(last?.data ?? "null") as {
+      type: string;
+      error: { type: string; code: string; message: string };
+    };
+    expect(frame.type).toBe("error");
+    expect(frame.error).toMatchObject({ type: "provider_error", code: "upstream_mid_stream_failure" });
+    expect(frame.error.message).toMatch(/throttlingException/);
+  });
+});
+
+describe("settings", () => {
+  const write = (settings: unknown, fields: Record<string, unknown> = {}) =>
+    adminFetch("/providers", {
+      body: { name: uniqueName("bedrock"), type: "bedrock", api_key: FAKE_BEDROCK_API_KEY, settings, ...fields },
+    });
+
+  it.each([
+    ["no region", {}, "settings.region", /is required/],
+    ["no settings at all", undefined, "settings.region", /is required/],
+    ["a region that is not one", { region: "Frankfurt" }, "settings.region", /AWS region such as us-east-1/],
+    ["a bad access key id", { region: "us-east-1", access_key_id: "me" }, "settings.access_key_id", /access key id/],
+    [
+      "a secret access key",
+      { region: "us-east-1", secret_access_key: "s" },
+      "settings.secret_access_key",
+      /stored unencrypted.*api_key/,
+    ],
+  ])("the admin API refuses %s", async (_, settings, param, message) => {
+    expect(await expectInvalid(await write(settings), param)).toMatch(message);
+  });
+
+  it("needs no base_url: the region names the endpoint", async () => {
+    const res = await write({ region: "us-east-1" });
+    expect(res.status).toBe(201);
+  });
+
+  it("a PATCH to type bedrock needs a region", async () => {
+    const plain = await createProvider();
+    const res = await adminFetch(`/providers/${plain.id}`, { method: "PATCH", body: { type: "bedrock" } });
+    await expectInvalid(res, "settings.region");
+  });
+
+  it("settings broken after the fact fail the attempt, naming binding and field, and the next binding serves", async () => {
+    const broken = await createBedrock();
+    await env.DB.prepare("UPDATE providers SET settings = ?, revision = revision + 1 WHERE name = ?")
+      .bind(JSON.stringify({ region: 42 }), broken.name)
+      .run();
+    const healthy = await createBedrock();
+    const key = await keyFor([broken, healthy]);
+    const res = await postChat(key.secret, CHAT);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-langwatch-provider")).toBe(healthy.name);
+    expect(recorded).toHaveLength(1);
+
+    const alone = await keyFor([broken]);
+    const failed = await postChat(alone.secret, CHAT);
+    expect(failed.status).toBe(502);
+    expect((await readOpenAIError(failed)).message).toContain(
+      `binding ${broken.name} (bedrock) has an invalid settings.region`,
+    );
+  });
+});

@@ -1,0 +1,505 @@
+import { env as workerEnv } from "cloudflare:workers";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { FAKE_REPLY_WORDS, FAKE_TOOL_ARGUMENT_FRAGMENTS, FAKE_TOOL_ARGUMENTS } from "../fake-provider/openai";
+import {
+  FAKE_AI_REASONING,
+  FAKE_AI_USAGE,
+  fakeAI,
+  workersAIError,
+  type FakeAIOptions,
+  type FakeAIShape,
+} from "../fake-provider/workers-ai";
+import { adminFetch, createKey, createProvider, expectInvalid, uniqueName, type ProviderReply } from "../helpers/admin";
+import { installFakeUpstream, recorded } from "../helpers/fake-upstream";
+import { fetchWithEnv, GATEWAY, parseSse, streamedContent, type SseEvent } from "../helpers/gateway";
+import { drainOutbox, ledgerRows } from "../helpers/limits";
+
+/**
+ * Issue 5, the Workers AI family: models called through the Worker's AI binding (`env.AI.run`), a fake
+ * binding injected into the env (test/fake-provider/workers-ai.ts) in both of Workers AI's output
+ * shapes; OpenAI and Anthropic clients, streaming and not, tools, usage, errors and fallback.
+ */
+
+beforeEach(() => installFakeUpstream());
+afterEach(() => vi.restoreAllMocks());
+
+const MODEL = "@cf/meta/llama-3.1-8b-instruct"; // in the price catalogue
+const HI = [{ role: "user", content: "hi" }];
+const REPLY = FAKE_REPLY_WORDS.join(" ");
+const SHAPES: FakeAIShape[] = ["native", "openai"];
+
+const WEATHER_TOOL = {
+  type: "function",
+  function: {
+    name: "get_weather",
+    description: "Weather for a city",
+    parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+  },
+};
+
+function createWorkersAI(settings?: Record<string, unknown>): Promise<ProviderReply> {
+  return createProvider({
+    name: uniqueName("wai"),
+    type: "workers-ai",
+    base_url: null,
+    api_key_secret: null,
+    ...(settings ? { settings } : {}),
+  });
+}
+
+async function keyFor(providers: ProviderReply[], fallback = { max_attempts: 3, attempt_timeout_ms: 1_000 }) {
+  return createKey({ config: { providers: providers.map((p) => p.name), fallback } });
+}
+
+interface Reply {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
+/** POSTs `body` to the gateway with `env` merged into its bindings; reads the reply and waits for settlement. */
+async function call(path: string, secret: string, body: unknown, env: Record<string, unknown>): Promise<Reply> {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (path === "/v1/messages") Object.assign(headers, { "x-api-key": secret, "anthropic-version": "2023-06-01" });
+  else headers.authorization = `Bearer ${secret}`;
+  const request = new Request(`${GATEWAY}${path}`, { method: "POST", headers, body: JSON.stringify(body) });
+  const { response, settled } = await fetchWithEnv(request, env);
+  const text = await response.text();
+  await settled();
+  return { status: response.status, headers: response.headers, text };
+}
+
+const chat = (secret: string, body: unknown, env: Record<string, unknown>) =>
+  call("/v1/chat/completions", secret, body, env);
+const messages = (secret: string, body: unknown, env: Record<string, unknown>) =>
+  call("/v1/messages", secret, body, env);
+
+/** One workers-ai binding on a fake AI binding named AI; returns the key's secret and id, and the fake. */
+async function single(opts: FakeAIOptions = {}) {
+  const provider = await createWorkersAI();
+  const key = await keyFor([provider]);
+  const ai = fakeAI(opts);
+  return { provider, key, ai, env: { AI: ai.binding } };
+}
+
+interface Chunk {
+  choices: { delta: Record<string, unknown>; finish_reason: string | null }[];
+  usage?: Record<string, number> | null;
+}
+
+const chunksOf = (events: SseEvent[]): Chunk[] =>
+  events.filter((e) => e.event === null && e.data !== "[DONE]").map((e) => JSON.parse(e.data) as Chunk);
+
+const toolDeltas = (chunks: Chunk[]) =>
+  chunks.flatMap((c) => (c.choices[0]?.delta.tool_calls as Record<string, unknown>[] | undefined) ?? []);
+
+describe("a chat completion through the AI binding", () => {
+  it.each(SHAPES)("%s output: the model's text, finish reason and usage in OpenAI's shape", async (shape) => {
+    const { provider, key, ai, env } = await single({ shape });
+    const reply = await chat(key.secret, { model: MODEL, messages: HI, max_tokens: 50, temperature: 0.2 }, env);
+    expect(reply.status, reply.text).toBe(200);
+    expect(reply.headers.get("x-langwatch-provider")).toBe(provider.name);
+    const body = JSON.parse(reply.text) as Record<string, unknown> & { choices: Record<string, unknown>[] };
+    expect(body).toMatchObject({ object: "chat.completion", model: MODEL });
+    expect(body.id).toMatch(/^chatcmpl-/);
+    expect(body.choices[0]).toMatchObject({
+      index: 0,
+      message: { role: "assistant", content: REPLY },
+      finish_reason: "stop",
+    });
+    if (shape === "openai")
+      expect(body.choices[0]).toMatchObject({ message: { reasoning_content: FAKE_AI_REASONING } });
+    expect(body.usage).toMatchObject(FAKE_AI_USAGE);
+    expect(ai.calls).toHaveLength(1);
+    expect(ai.calls[0]?.model).toBe(MODEL);
+    expect(ai.calls[0]?.inputs).toEqual({ messages: HI, max_tokens: 50, temperature: 0.2 });
+    expect(ai.calls[0]?.signal).toBeInstanceOf(AbortSignal);
+    expect(recorded).toHaveLength(0);
+  });
+
+  it("sends what older models accept: string content, max_tokens; OpenAI-only parameters left out", async () => {
+    const { key, ai, env } = await single({ shape: "native" });
+    const body = {
+      model: MODEL,
+      messages: [
+        {
+          role: "system",
+          content: [
+            { type: "text", text: "Be brief." },
+            { type: "text", text: "Be kind." },
+          ],
+        },
+        { role: "user", content: "hi" },
+        {
+          role: "assistant",
+          content: null,
+          tool_calls: [{ id: "c1", type: "function", function: { name: "f", arguments: "{}" } }],
+        },
+        { role: "tool", tool_call_id: "c1", content: "done" },
+      ],
+      max_completion_tokens: 64,
+      user: "someone",
+      logit_bias: { "50256": -100 },
+      seed: 7,
+      stop: null,
+    };
+    const reply = await chat(key.secret, body, env);
+    expect(reply.status, reply.text).toBe(200);
+    expect(ai.calls[0]?.inputs).toEqual({
+      messages: [
+        { role: "system", content: "Be brief.\nBe kind." },
+        { role: "user", content: "hi" },
+        { role: "assistant", content: "", tool_calls: body.messages[2]?.tool_calls },
+        { role: "tool", tool_call_id: "c1", content: "done" },
+      ],
+      max_tokens: 64,
+      seed: 7,
+    });
+  });
+
+  it("a native answer that reached max_tokens finishes with length", async () => {
+    const { key, env } = await single({ shape: "native" });
+    const reply = await chat(
+      key.secret,
+      { model: MODEL, messages: HI, max_tokens: FAKE_AI_USAGE.completion_tokens },
+      env,
+    );
+    expect((JSON.parse(reply.text) as { choices: { finish_reason: string }[] }).choices[0]?.finish_reason).toBe(
+      "length",
+    );
+  });
+
+  it("settings.binding names the Worker binding to call", async () => {
+    const provider = await createWorkersAI({ binding: "AI_EU" });
+    const key = await keyFor([provider]);
+    const eu = fakeAI();
+    const other = fakeAI();
+    const reply = await chat(key.secret, { model: MODEL, messages: HI }, { AI_EU: eu.binding, AI: other.binding });
+    expect(reply.status, reply.text).toBe(200);
+    expect(eu.calls).toHaveLength(1);
+    expect(other.calls).toHaveLength(0);
+  });
+
+  it.each([
+    [false, FAKE_AI_USAGE.prompt_tokens],
+    [true, FAKE_AI_USAGE.prompt_tokens],
+  ])("stream %s: the usage is recorded and priced from the catalogue", async (stream, inputTokens) => {
+    const { provider, key, env } = await single({ shape: "native" });
+    const reply = await chat(key.secret, { model: MODEL, messages: HI, stream }, env);
+    expect(reply.status).toBe(200);
+    await drainOutbox(key.id);
+    const rows = await ledgerRows(key.id);
+    expect(rows).toMatchObject([
+      {
+        provider: provider.name,
+        model: MODEL,
+        input_tokens: inputTokens,
+        output_tokens: FAKE_AI_USAGE.completion_tokens,
+        outcome: "ok",
+      },
+    ]);
+    expect(rows[0]?.cost_micros).toBeGreaterThan(0);
+  });
+});
+
+describe("streaming", () => {
+  it.each(SHAPES)("%s events become chat.completion.chunks, the usage chunk, then [DONE]", async (shape) => {
+    const { key, ai, env } = await single({ shape });
+    const reply = await chat(
+      key.secret,
+      { model: MODEL, messages: HI, stream: true, stream_options: { include_usage: true } },
+      env,
+    );
+    expect(reply.status).toBe(200);
+    expect(reply.headers.get("content-type")).toContain("text/event-stream");
+    const events = parseSse(reply.text);
+    const chunks = chunksOf(events);
+    expect(chunks[0]?.choices[0]?.delta).toMatchObject({ role: "assistant" });
+    expect(streamedContent(events)).toBe(REPLY);
+    expect(chunks.map((c) => c.choices[0]?.finish_reason).filter(Boolean)).toEqual(["stop"]);
+    expect(chunks.at(-1)).toMatchObject({ choices: [], usage: FAKE_AI_USAGE });
+    expect(events.at(-1)?.data).toBe("[DONE]");
+    if (shape === "openai") {
+      expect(chunks.some((c) => c.choices[0]?.delta.reasoning_content === FAKE_AI_REASONING)).toBe(true);
+    }
+    expect(ai.calls[0]?.inputs).toMatchObject({ stream: true });
+    expect(ai.calls[0]?.inputs).not.toHaveProperty("stream_options");
+  });
+
+  it("the usage chunk the client did not ask for stays hidden", async () => {
+    const { key, env } = await single();
+    const reply = await chat(key.secret, { model: MODEL, messages: HI, stream: true }, env);
+    const events = parseSse(reply.text);
+    expect(streamedContent(events)).toBe(REPLY);
+    expect(events.some((e) => e.data.includes('"usage":{'))).toBe(false);
+    expect(events.at(-1)?.data).toBe("[DONE]");
+  });
+
+  it("a model that answers a streaming request with a whole output is streamed in one go", async () => {
+    const { key, env } = await single({ shape: "openai", wholeWhenStreaming: true });
+    const reply = await chat(key.secret, { model: MODEL, messages: HI, stream: true }, env);
+    const events = parseSse(reply.text);
+    expect(streamedContent(events)).toBe(REPLY);
+    expect(events.at(-1)?.data).toBe("[DONE]");
+  });
+
+  it.each<[string, FakeAIOptions, RegExp]>([
+    ["breaks", { breakAfter: 3 }, /stream broke after \d+ chunks \(fake Workers AI stream broke\)/],
+    ["reports an error", { errorEventAfter: 3 }, /an error report: 3040: Capacity temporarily exceeded/],
+    ["ends without [DONE]", { withoutDone: true }, /closed the stream after \d+ chunks without finishing it/],
+  ])("a stream that %s midway: the partial answer, one terminal frame, no fallback", async (_, opts, why) => {
+    const broken = await createWorkersAI({ binding: "AI_BROKEN" });
+    const healthy = await createWorkersAI();
+    const key = await keyFor([broken, healthy]);
+    const bad = fakeAI(opts);
+    const good = fakeAI();
+    const reply = await chat(
+      key.secret,
+      { model: MODEL, messages: HI, stream: true },
+      { AI_BROKEN: bad.binding, AI: good.binding },
+    );
+    expect(reply.status).toBe(200);
+    expect(reply.headers.get("x-langwatch-provider")).toBe(broken.name);
+    const events = parseSse(reply.text);
+    const partial = streamedContent(events);
+    expect(REPLY.startsWith(partial)).toBe(true);
+    if (!opts.withoutDone) expect(partial.length).toBeLessThan(REPLY.length);
+    expect(events.filter((e) => e.event === "error")).toHaveLength(1);
+    const frame = JSON.parse(events.at(-1)?.data ?? "{}") as { error: { code: string; message: string } };
+    expect(frame.error.code).toBe("upstream_mid_stream_failure");
+    expect(frame.error.message).toMatch(why);
+    expect(good.calls).toHaveLength(0);
+  });
+
+  it("an OpenAI-shaped stream that gave its finish reason but no [DONE] still ends normally", async () => {
+    const { key, env } = await single({ shape: "openai", withoutDone: true });
+    const events = parseSse((await chat(key.secret, { model: MODEL, messages: HI, stream: true }, env)).text);
+    expect(streamedContent(events)).toBe(REPLY);
+    expect(events.at(-1)?.data).toBe("[DONE]");
+  });
+});
+
+describe("tools", () => {
+  const TOOL_BODY = { model: MODEL, messages: HI, tools: [WEATHER_TOOL], tool_choice: "required" };
+
+  it.each(SHAPES)("%s output: the call comes back as an OpenAI tool call with JSON arguments", async (shape) => {
+    const { key, ai, env } = await single({ shape });
+    const reply = await chat(key.secret, TOOL_BODY, env);
+    expect(reply.status, reply.text).toBe(200);
+    const choice = (JSON.parse(reply.text) as { choices: Record<string, unknown>[] }).choices[0];
+    expect(choice).toMatchObject({
+      finish_reason: "tool_calls",
+      message: {
+        content: null,
+        tool_calls: [
+          { type: "function", function: { name: "get_weather", arguments: JSON.stringify(FAKE_TOOL_ARGUMENTS) } },
+        ],
+      },
+    });
+    const call = (choice?.message as { tool_calls: { id: string }[] }).tool_calls[0];
+    expect(call?.id).toMatch(/\S/);
+    expect(ai.calls[0]?.inputs).toMatchObject({ tools: [WEATHER_TOOL], tool_choice: "required" });
+  });
+
+  it.each(SHAPES)("%s stream: one tool call opened, its arguments in fragments, finish tool_calls", async (shape) => {
+    const { key, env } = await single({ shape });
+    const events = parseSse((await chat(key.secret, { ...TOOL_BODY, stream: true }, env)).text);
+    const chunks = chunksOf(events);
+    const deltas = toolDeltas(chunks);
+    expect(deltas[0]).toMatchObject({ index: 0, type: "function", function: { name: "get_weather" } });
+    expect(typeof deltas[0]?.id).toBe("string");
+    expect(deltas.map((d) => (d.function as { arguments?: string }).arguments).join("")).toBe(
+      FAKE_TOOL_ARGUMENT_FRAGMENTS.join(""),
+    );
+    expect(deltas.every((d) => d.index === 0)).toBe(true);
+    expect(chunks.map((c) => c.choices[0]?.finish_reason).filter(Boolean)).toEqual(["tool_calls"]);
+    expect(events.at(-1)?.data).toBe("[DONE]");
+  });
+});
+
+describe("an Anthropic client (/v1/messages), translated", () => {
+  const MESSAGE = { model: MODEL, max_tokens: 64, messages: [{ role: "user", content: "hi" }] };
+  const TOOL = { name: "get_weather", input_schema: WEATHER_TOOL.function.parameters };
+
+  it("not streamed: a message with the model's text and usage", async () => {
+    const { key, ai, env } = await single();
+    const reply = await messages(key.secret, MESSAGE, env);
+    expect(reply.status, reply.text).toBe(200);
+    expect(JSON.parse(reply.text)).toMatchObject({
+      type: "message",
+      content: [{ type: "text", text: REPLY }],
+      stop_reason: "end_turn",
+      usage: { input_tokens: FAKE_AI_USAGE.prompt_tokens, output_tokens: FAKE_AI_USAGE.completion_tokens },
+    });
+    expect(ai.calls[0]?.inputs).toMatchObject({ messages: [{ role: "user", content: "hi" }], max_tokens: 64 });
+  });
+
+  it.each(SHAPES)("%s stream: Anthropic's events, the text, and the usage in message_delta", async (shape) => {
+    const { key, env } = await single({ shape });
+    const reply = await messages(key.secret, { ...MESSAGE, stream: true }, env);
+    const events = parseSse(reply.text);
+    const names = events.map((e) => e.event);
+    expect(names[0]).toBe("message_start");
+    expect(names.at(-1)).toBe("message_stop");
+    const text = events
+      .filter((e) => e.event === "content_block_delta")
+      .map((e) => (JSON.parse(e.data) as { delta: { text?: string } }).delta.text ?? "")
+      .join("");
+    expect(text).toBe(REPLY);
+    const delta = events.find((e) => e.event === "message_delta");
+    expect(JSON.parse(delta?.data ?? "{}")).toMatchObject({
+      delta: { stop_reason: "end_turn" },
+      usage: { output_tokens: FAKE_AI_USAGE.completion_tokens },
+    });
+  });
+
+  it("a forced tool comes back as a tool_use block, streamed and not", async () => {
+    const { key, env } = await single();
+    const body = { ...MESSAGE, tools: [TOOL], tool_choice: { type: "any" } };
+    const whole = JSON.parse((await messages(key.secret, body, env)).text) as Record<string, unknown>;
+    expect(whole).toMatchObject({
+      stop_reason: "tool_use",
+      content: [{ type: "tool_use", name: "get_weather", input: FAKE_TOOL_ARGUMENTS }],
+    });
+    const events = parseSse((await messages(key.secret, { ...body, stream: true }, env)).text);
+    const json = events
+      .filter((e) => e.event === "content_block_delta")
+      .map((e) => (JSON.parse(e.data) as { delta: { partial_json?: string } }).delta.partial_json ?? "")
+      .join("");
+    expect(JSON.parse(json)).toEqual(FAKE_TOOL_ARGUMENTS);
+  });
+
+  it("bad input is the Anthropic client's 400, in Anthropic's envelope", async () => {
+    const { key, env } = await single({ throws: workersAIError("AiError", "5006: Error: oneOf at '/' not met") });
+    const reply = await messages(key.secret, MESSAGE, env);
+    expect(reply.status).toBe(400);
+    expect(JSON.parse(reply.text)).toMatchObject({ type: "error", error: { type: "invalid_request_error" } });
+  });
+});
+
+describe("errors and fallback", () => {
+  /** A workers-ai binding whose AI binding (AI_FAILING) throws `error`, then a healthy one (AI). */
+  async function failingThenHealthy(error: unknown) {
+    const failing = await createWorkersAI({ binding: "AI_FAILING" });
+    const healthy = await createWorkersAI();
+    const key = await keyFor([failing, healthy]);
+    const bad = fakeAI({ throws: error });
+    const good = fakeAI();
+    return { failing, healthy, key, bad, good, env: { AI_FAILING: bad.binding, AI: good.binding } };
+  }
+
+  it.each([
+    [
+      "out of capacity",
+      workersAIError("InferenceUpstreamError", "3040: Capacity temporarily exceeded, please try again."),
+    ],
+    ["the daily allocation used up", workersAIError("AiError", "3036: You have used up your daily free allocation")],
+    ["an upstream failure without a code", workersAIError("InferenceUpstreamError", "upstream connect error")],
+    ["no such model", new Error("5007: No such model @cf/nope or task")],
+    ["a timeout code", { code: 3007, message: "Request timeout" }],
+  ])("%s moves on to the next binding", async (_, error) => {
+    const { healthy, key, bad, good, env } = await failingThenHealthy(error);
+    for (const stream of [false, true]) {
+      const reply = await chat(key.secret, { model: MODEL, messages: HI, stream }, env);
+      expect(reply.status, reply.text).toBe(200);
+      expect(reply.headers.get("x-langwatch-provider")).toBe(healthy.name);
+      expect(reply.headers.get("x-langwatch-fallback-count")).toBe("1");
+    }
+    expect(bad.calls).toHaveLength(2);
+    expect(good.calls).toHaveLength(2);
+  });
+
+  it.each([
+    ["a coded input error", workersAIError("AiError", "5006: Error: oneOf at '/' not met"), "workers_ai_5006"],
+    ["an input error without a code", new Error("Bad input: max_tokens must be at most 2048"), null],
+  ])("%s is the client's 400, passed through; no fallback", async (_, error, code) => {
+    const { failing, key, good, env } = await failingThenHealthy(error);
+    const reply = await chat(key.secret, { model: MODEL, messages: HI }, env);
+    expect(reply.status).toBe(400);
+    expect(reply.headers.get("x-langwatch-provider")).toBe(failing.name);
+    const body = JSON.parse(reply.text) as { error: Record<string, unknown> };
+    expect(body.error).toMatchObject({ type: "invalid_request_error", code, param: null });
+    expect(body.error.message).toContain(`Workers AI could not run ${MODEL}`);
+    expect(body.error.message).toContain(error.message);
+    expect(good.calls).toHaveLength(0);
+  });
+
+  it("exhaustion is a 502 listing the attempt's status", async () => {
+    const { provider, key, env } = await single({
+      throws: workersAIError("InferenceUpstreamError", "3040: Capacity temporarily exceeded"),
+    });
+    const reply = await chat(key.secret, { model: MODEL, messages: HI }, env);
+    expect(reply.status).toBe(502);
+    expect(reply.text).toContain(`attempt 1 ${provider.name}: HTTP 429`);
+  });
+
+  it("a run that does not answer in time is a 504, and its signal was aborted", async () => {
+    const provider = await createWorkersAI();
+    const key = await keyFor([provider], { max_attempts: 1, attempt_timeout_ms: 100 });
+    const ai = fakeAI({ hangs: true });
+    const reply = await chat(key.secret, { model: MODEL, messages: HI }, { AI: ai.binding });
+    expect(reply.status).toBe(504);
+    expect(ai.calls[0]?.signal?.aborted).toBe(true);
+  });
+
+  it.each([
+    ["no such env entry", undefined],
+    ["an env entry that is not an AI binding", { run: "not a function" }],
+  ])(
+    "a Worker without the AI binding (%s): the next binding serves, and alone it is a 502 saying what to add",
+    async (_, value) => {
+      const missing = await createWorkersAI({ binding: "AI_MISSING" });
+      const fallback = await createProvider();
+      const both = await keyFor([missing, fallback]);
+      const served = await chat(both.secret, { model: MODEL, messages: HI }, { AI_MISSING: value });
+      expect(served.status).toBe(200);
+      expect(served.headers.get("x-langwatch-provider")).toBe(fallback.name);
+      expect(recorded).toHaveLength(1);
+
+      const alone = await keyFor([missing]);
+      const reply = await chat(alone.secret, { model: MODEL, messages: HI }, { AI_MISSING: value });
+      expect(reply.status).toBe(502);
+      expect(reply.text).toContain('add [ai] binding = \\"AI_MISSING\\" to wrangler.toml');
+    },
+  );
+
+  it("an unreadable output is a 502 that moves on to the next binding", async () => {
+    const failing = await createWorkersAI({ binding: "AI_ODD" });
+    const healthy = await createWorkersAI();
+    const key = await keyFor([failing, healthy]);
+    const odd = { run: () => Promise.resolve({ result: "what?" }) };
+    const reply = await chat(key.secret, { model: MODEL, messages: HI }, { AI_ODD: odd, AI: fakeAI().binding });
+    expect(reply.status).toBe(200);
+    expect(reply.headers.get("x-langwatch-provider")).toBe(healthy.name);
+  });
+});
+
+describe("settings", () => {
+  it.each([
+    [{ binding: "AI-EU" }, /must name a Worker binding/],
+    [{ binding: 5 }, /string/],
+  ])("the admin API refuses settings %j", async (settings, message) => {
+    const res = await adminFetch("/providers", {
+      body: { name: uniqueName("wai"), type: "workers-ai", settings },
+    });
+    expect(await expectInvalid(res, "settings.binding")).toMatch(message);
+  });
+
+  it("a bad setting stored past the admin API fails the attempt naming it; alone, the 502 says so", async () => {
+    const broken = await createWorkersAI();
+    await workerEnv.DB.prepare("UPDATE providers SET settings = ?, revision = revision + 1 WHERE name = ?")
+      .bind(JSON.stringify({ binding: 5 }), broken.name)
+      .run();
+    const key = await keyFor([broken]);
+    const reply = await chat(key.secret, { model: MODEL, messages: HI }, { AI: fakeAI().binding });
+    expect(reply.status).toBe(502);
+    expect(reply.text).toContain(
+      `binding ${broken.name} (workers-ai) has an invalid settings.binding: it must be a string`,
+    );
+  });
+
+  it("a binding needs neither base_url nor a key", async () => {
+    const provider = await createWorkersAI({ binding: "AI" });
+    expect(provider.type).toBe("workers-ai");
+  });
+});
