@@ -60,7 +60,7 @@ const { values: opts } = parseArgs({
     rounds: { type: "string", default: "4" },
     concurrency: { type: "string", default: "1,32" },
     modes: { type: "string", default: "json,stream" },
-    targets: { type: "string", default: "bare,gateway,gateway-limits,gateway-translated" },
+    targets: { type: "string", default: "bare,bare-js-stream,gateway,gateway-limits,gateway-translated" },
     "gateway-config": { type: "string", default: "wrangler.toml" },
     note: { type: "string" },
     keep: { type: "boolean", default: false },
