@@ -65,15 +65,21 @@ export function pruneBuckets(sql: SqlStorage, nowMs: number, memo?: RateMemo): v
   }
 }
 
-/** What a dimension's window holds now (requests or tokens), summed by SQLite. */
-function windowSum(sql: SqlStorage, dimension: Dimension, nowMs: number): number {
-  return sql
-    .exec<{ used: number }>(
-      "SELECT COALESCE(SUM(amount), 0) AS used FROM rate_buckets WHERE dimension = ? AND bucket >= ?",
-      dimension,
-      oldestLiveBucket(nowMs, WINDOW_SPECS[dimension]),
-    )
-    .one().used;
+/** What each dimension's window holds now (requests or tokens), summed by SQLite in one statement. */
+function windowSums(sql: SqlStorage, nowMs: number): Record<Dimension, number> {
+  const sums: Record<Dimension, number> = { rpm: 0, rpd: 0, tpm: 0 };
+  const rows = sql.exec<{ dimension: string; used: number }>(
+    `SELECT dimension, SUM(amount) AS used FROM rate_buckets
+      WHERE (dimension = 'rpm' AND bucket >= ?) OR (dimension = 'rpd' AND bucket >= ?) OR (dimension = 'tpm' AND bucket >= ?)
+      GROUP BY dimension`,
+    oldestLiveBucket(nowMs, WINDOW_SPECS.rpm),
+    oldestLiveBucket(nowMs, WINDOW_SPECS.rpd),
+    oldestLiveBucket(nowMs, WINDOW_SPECS.tpm),
+  );
+  for (const row of rows) {
+    if (row.dimension === "rpm" || row.dimension === "rpd" || row.dimension === "tpm") sums[row.dimension] = row.used;
+  }
+  return sums;
 }
 
 /** The amount (requests or tokens) each dimension of a request counts. */
@@ -94,12 +100,14 @@ export interface RateRefusal {
  */
 export function checkRates(sql: SqlStorage, nowMs: number, limits: RateLimits, tokens: number): RateRefusal | null {
   const amounts = amountsOf(tokens);
+  if (DIMENSIONS.every((d) => limits[d] === null)) return null;
+  // The common case costs one aggregate statement; a dimension's buckets are read only to time a refusal.
+  const used = windowSums(sql, nowMs);
   let refusal: RateRefusal | null = null;
   for (const dimension of DIMENSIONS) {
     const limit = limits[dimension];
     if (limit === null) continue;
-    // The common case costs one aggregate query; the buckets are read only to time a refusal.
-    if (amounts[dimension] <= limit && windowSum(sql, dimension, nowMs) + amounts[dimension] <= limit) continue;
+    if (amounts[dimension] <= limit && used[dimension] + amounts[dimension] <= limit) continue;
     const decision: WindowDecision = decideWindow(
       liveBuckets(sql, dimension, nowMs),
       nowMs,
@@ -125,23 +133,27 @@ export function checkRates(sql: SqlStorage, nowMs: number, limits: RateLimits, t
   return refusal;
 }
 
-/** Counts one request (and its tokens) in the current bucket of every dimension. */
+/** Counts one request (and its tokens) in the current bucket of every dimension, in one statement. */
 export function countRequest(sql: SqlStorage, nowMs: number, tokens: number): CountedBuckets {
-  const amounts = amountsOf(tokens);
   const counted: CountedBuckets = {
     rpm: bucketAt(nowMs, WINDOW_SPECS.rpm),
     rpd: bucketAt(nowMs, WINDOW_SPECS.rpd),
     tpm: bucketAt(nowMs, WINDOW_SPECS.tpm),
   };
-  for (const dimension of DIMENSIONS) {
-    const bucket = counted[dimension];
-    if (amounts[dimension] === 0) continue;
+  const upsert = " ON CONFLICT (dimension, bucket) DO UPDATE SET amount = amount + excluded.amount";
+  if (tokens === 0) {
     sql.exec(
-      `INSERT INTO rate_buckets (dimension, bucket, amount) VALUES (?, ?, ?)
-       ON CONFLICT (dimension, bucket) DO UPDATE SET amount = amount + excluded.amount`,
-      dimension,
-      bucket,
-      amounts[dimension],
+      `INSERT INTO rate_buckets (dimension, bucket, amount) VALUES ('rpm', ?, 1), ('rpd', ?, 1)${upsert}`,
+      counted.rpm,
+      counted.rpd,
+    );
+  } else {
+    sql.exec(
+      `INSERT INTO rate_buckets (dimension, bucket, amount) VALUES ('rpm', ?, 1), ('rpd', ?, 1), ('tpm', ?, ?)${upsert}`,
+      counted.rpm,
+      counted.rpd,
+      counted.tpm,
+      tokens,
     );
   }
   return counted;
