@@ -6,9 +6,10 @@
  *
  * Options: --warmup-ms N (per cell and target, default 1500), --round-ms N (default 2000),
  * --rounds N (default 4), --concurrency 1,32, --modes json,stream,
- * --targets bare,gateway,gateway-limits,gateway-translated (bare first; gateway-limits is the gateway
- * with a rate-limited key, gateway-translated the gateway translating to an `anthropic` binding and
- * back), --gateway-config PATH (the gateway's wrangler config, default wrangler.toml:
+ * --targets bare,bare-js-stream,gateway,gateway-limits,gateway-translated (bare first;
+ * bare-js-stream the passthrough copying bodies through a JS stream, a reference; gateway-limits the
+ * gateway with a rate-limited key; gateway-translated the gateway translating to an `anthropic`
+ * binding and back), --gateway-config PATH (the gateway's wrangler config, default wrangler.toml:
  * point it at an exported tree to benchmark other code), --note TEXT (a line for the .md),
  * --keep (keep bench/.tmp/run-*), --no-write (print only).
  */
