@@ -68,31 +68,38 @@ export function verdict(cmp) {
 const perTargetRows = (results) =>
   results.cells.flatMap((c) => Object.entries(c.targets).map(([name, side]) => ({ cell: c, name, side })));
 
+/** Every (cell, target, comparison) of one kind: `comparisons` (against bare) or `against` (against its base). */
+const comparisonRows = (results, kind) =>
+  results.cells.flatMap((c) => Object.entries(c[kind] ?? {}).map(([name, cmp]) => ({ cell: c, name, cmp })));
+
+/** A comparison's throughput ratio and added latencies, as table cells (TTFB for streams only). */
+const comparisonCells = (cell, cmp) => [
+  cmp.throughputRatio.toFixed(3),
+  signedMs(cmp.addedP50Ms),
+  signedMs(cmp.addedP99Ms),
+  cell.mode === "stream" ? signedMs(cmp.addedTtfbP50Ms) : "",
+];
+
 /**
  * Each target against the target it adds one thing to (`gateway-translated` against `gateway`: what
  * translating both ways costs over the same-format passthrough), or null when no such pair ran.
  */
 function againstTable(results) {
-  const rows = results.cells.flatMap((c) =>
-    Object.entries(c.against ?? {}).map(([name, cmp]) => {
-      const side = c.targets[name];
-      const base = c.targets[cmp.base];
-      const cpu = side.cpuMsPerRequest && base.cpuMsPerRequest;
-      return [
-        c.mode,
-        c.concurrency,
-        name,
-        cmp.base,
-        base.rps.toFixed(0),
-        side.rps.toFixed(0),
-        cmp.throughputRatio.toFixed(3),
-        signedMs(cmp.addedP50Ms),
-        signedMs(cmp.addedP99Ms),
-        c.mode === "stream" ? signedMs(cmp.addedTtfbP50Ms) : "",
-        cpu ? signedMs(side.cpuMsPerRequest.workerd - base.cpuMsPerRequest.workerd) : "–",
-      ];
-    }),
-  );
+  const rows = comparisonRows(results, "against").map(({ cell: c, name, cmp }) => {
+    const side = c.targets[name];
+    const base = c.targets[cmp.base];
+    const cpu = side.cpuMsPerRequest && base.cpuMsPerRequest;
+    return [
+      c.mode,
+      c.concurrency,
+      name,
+      cmp.base,
+      base.rps.toFixed(0),
+      side.rps.toFixed(0),
+      ...comparisonCells(c, cmp),
+      cpu ? signedMs(side.cpuMsPerRequest.workerd - base.cpuMsPerRequest.workerd) : "–",
+    ];
+  });
   if (rows.length === 0) return null;
   return table(
     [
@@ -143,22 +150,17 @@ export function renderTables(results) {
       "added TTFB p50",
       "targets",
     ],
-    results.cells.flatMap((c) =>
-      Object.entries(c.comparisons).map(([name, cmp]) => {
-        const v = verdict(cmp);
-        const missed = [!v.throughput && "throughput", !v.latency && "p50"].filter(Boolean).join(", ");
-        return [
-          c.mode,
-          c.concurrency,
-          name,
-          cmp.throughputRatio.toFixed(3),
-          signedMs(cmp.addedP50Ms),
-          signedMs(cmp.addedP99Ms),
-          c.mode === "stream" ? signedMs(cmp.addedTtfbP50Ms) : "",
-          REFERENCE_TARGETS.has(name) ? "(reference, no target)" : v.met ? "met" : `MISSED (${missed})`,
-        ];
-      }),
-    ),
+    comparisonRows(results, "comparisons").map(({ cell: c, name, cmp }) => {
+      const v = verdict(cmp);
+      const missed = [!v.throughput && "throughput", !v.latency && "p50"].filter(Boolean).join(", ");
+      return [
+        c.mode,
+        c.concurrency,
+        name,
+        ...comparisonCells(c, cmp),
+        REFERENCE_TARGETS.has(name) ? "(reference, no target)" : v.met ? "met" : `MISSED (${missed})`,
+      ];
+    }),
   );
   const withCpu = perTargetRows(results).filter(({ side }) => side.cpuMsPerRequest);
   const cpu =

@@ -194,6 +194,7 @@ async function attempt(
       signal,
       development: ctx.config.environment === "development",
       forwardHeaders: request.forwardHeaders ?? {},
+      log: ctx.log,
     });
     const contentType = res.headers.get("content-type") ?? "";
     if (res.ok && stream && contentType.includes("text/event-stream") && res.body) {

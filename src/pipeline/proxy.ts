@@ -125,6 +125,7 @@ export async function proxy(ctx: RequestContext, headers: Headers, call: ProxyCa
       signal,
       development: ctx.config.environment === "development",
       forwardHeaders: {},
+      log: ctx.log,
     });
     clearTimeout(timer);
     const abort = (reason: string) => controller.abort(new Error(reason));

@@ -73,7 +73,7 @@ async function send(binding: ProviderBinding, body: OutgoingBody, ctx: CallConte
     return json(err.status, { error: { type: err.type, code: err.code, message: err.message, param: err.param } });
   }
   if (translated.dropped.length > 0) {
-    createLogger({ component: "bedrock" }, ctx.development).info("translation_dropped_params", {
+    (ctx.log ?? createLogger()).info("translation_dropped_params", {
       provider: binding.name,
       model: translated.model,
       dropped: translated.dropped.join("; "),

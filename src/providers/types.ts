@@ -1,4 +1,5 @@
 import type { ProviderBinding } from "../control-plane/bundles";
+import type { Logger } from "../lib/log";
 
 /** The chat formats a provider family speaks on the wire, translated into one another where they differ. */
 export type ChatFormat = "openai-chat" | "anthropic-messages";
@@ -17,6 +18,8 @@ export interface CallContext {
   development: boolean;
   /** Client headers the family may forward (e.g. `anthropic-beta`), lower-case names. */
   forwardHeaders: Readonly<Record<string, string>>;
+  /** The request's logger (its lines carry `request_id`); absent outside a request. */
+  log?: Logger;
 }
 
 /** A request body in some wire format, already validated; fields the gateway does not read pass through. */

@@ -153,7 +153,7 @@ async function send(binding: ProviderBinding, body: ChatBody, ctx: CallContext):
   const ai = aiBinding(binding, ctx.env);
   const { body: inputs, dropped } = openAIToWorkersAIInputs(body);
   if (dropped.length > 0) {
-    createLogger().info("translation_dropped_params", {
+    (ctx.log ?? createLogger()).info("translation_dropped_params", {
       provider: binding.name,
       model: body.model,
       dropped: dropped.join("; "),

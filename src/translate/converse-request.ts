@@ -1,3 +1,4 @@
+import { anthropicRequestParts, reportUnhandledParams } from "./anthropic-request-parts";
 import type { AnthropicContentBlock, AnthropicSource, AnthropicToolChoice } from "./schemas/anthropic";
 import { OpenAIChatRequest, type OpenAIMessage } from "./schemas/openai";
 import type {
@@ -10,41 +11,15 @@ import type {
 } from "./converse-schemas";
 import { sourceFromUrl } from "./images";
 import { parseRequest, untranslatable } from "./invalid";
-import { anthropicConversation } from "./messages-to-anthropic";
-import { DroppedParams, type Translated } from "./notes";
-import { anthropicToolChoice, anthropicTools } from "./tools-to-anthropic";
-import { reportUnhandled } from "./unhandled";
+import type { DroppedParams, Translated } from "./notes";
 
 /**
  * An OpenAI chat-completions request as an AWS Bedrock Converse request. Bedrock's conversation rules
  * are Anthropic's (roles alternate, tool results open a user turn, the system prompt stands apart),
- * so the conversation goes through the OpenAI → Anthropic translation first and its blocks are then
- * written in Converse's shape. Images and documents must be inline (base64 data: URLs): Bedrock
+ * so the request is read into Anthropic's parts first (anthropic-request-parts.ts) and its blocks are
+ * then written in Converse's shape. Images and documents must be inline (base64 data: URLs): Bedrock
  * fetches no URLs, so a remote URL is refused here with a 400 naming the field.
  */
-
-const HANDLED = new Set([
-  "model",
-  "messages",
-  "max_tokens",
-  "max_completion_tokens",
-  "temperature",
-  "top_p",
-  "stop",
-  "stream",
-  // The stream always reports usage (its `metadata` event); the stream translator honours include_usage.
-  "stream_options",
-  "tools",
-  "tool_choice",
-  "parallel_tool_calls",
-]);
-
-/** Values that ask for what Bedrock does anyway. */
-const NO_OPS: Record<string, (v: unknown) => boolean> = {
-  n: (v) => v === 1,
-  logprobs: (v) => v === false,
-  response_format: (v) => typeof v === "object" && v !== null && (v as { type?: unknown }).type === "text",
-};
 
 const IMAGE_FORMATS: Record<string, ConverseImageFormat> = {
   "image/png": "png",
@@ -162,13 +137,13 @@ export interface ConverseCall extends Translated<ConverseRequest> {
 export function openAIToConverseRequest(body: unknown, opts: ToConverseRequestOptions = {}): ConverseCall {
   const req = parseRequest(OpenAIChatRequest, body);
   checkAttachments(req.messages);
-  const dropped = new DroppedParams();
-  const { system, messages } = anthropicConversation(req.messages, dropped);
+  const parts = anthropicRequestParts(req);
+  const { dropped } = parts;
 
   const documents = { count: 0 };
   let hasToolBlocks = false;
   const out: ConverseRequest = {
-    messages: messages.map((m) => {
+    messages: parts.messages.map((m) => {
       const blocks = typeof m.content === "string" ? [{ type: "text" as const, text: m.content }] : m.content;
       const content: ConverseContentBlock[] = [];
       for (const block of blocks) {
@@ -180,33 +155,26 @@ export function openAIToConverseRequest(body: unknown, opts: ToConverseRequestOp
       return { role: m.role, content };
     }),
   };
-  if (system !== undefined) {
-    out.system = typeof system === "string" ? [{ text: system }] : system.map((b) => ({ text: b.text }));
+  if (parts.system !== undefined) {
+    out.system =
+      typeof parts.system === "string" ? [{ text: parts.system }] : parts.system.map((b) => ({ text: b.text }));
   }
 
   const inference: ConverseInferenceConfig = {};
-  const maxTokens = req.max_completion_tokens ?? req.max_tokens;
-  if (maxTokens != null) inference.maxTokens = maxTokens;
-  if (req.temperature != null) {
-    // OpenAI's range is 0–2; the models on Bedrock take 0–1.
-    inference.temperature = Math.min(req.temperature, 1);
-    if (req.temperature > 1) dropped.add(`temperature (${req.temperature} clamped to 1)`);
-  }
-  if (req.top_p != null) inference.topP = req.top_p;
-  if (req.stop != null) {
-    const sequences = typeof req.stop === "string" ? [req.stop] : req.stop;
-    if (sequences.length > 0) inference.stopSequences = sequences;
-  }
+  if (parts.maxTokens !== undefined) inference.maxTokens = parts.maxTokens;
+  if (parts.temperature !== undefined) inference.temperature = parts.temperature;
+  if (parts.topP !== undefined) inference.topP = parts.topP;
+  if (parts.stopSequences) inference.stopSequences = parts.stopSequences;
   if (Object.keys(inference).length > 0) out.inferenceConfig = inference;
 
-  const tools = anthropicTools(req.tools, dropped).map((t) => ({
+  const tools = parts.tools.map((t) => ({
     toolSpec: {
       name: t.name,
       ...(t.description ? { description: t.description } : {}),
       inputSchema: { json: t.input_schema ?? { type: "object", properties: {} } },
     },
   }));
-  const choice = anthropicToolChoice(req, dropped);
+  const choice = parts.toolChoice;
   if (choice?.type === "none" && tools.length > 0) {
     // Bedrock cannot forbid tool calls. Leaving the tools out does, unless the conversation already
     // holds tool calls or results: Bedrock then requires the tool definitions.
@@ -217,12 +185,9 @@ export function openAIToConverseRequest(body: unknown, opts: ToConverseRequestOp
   } else if (tools.length > 0) {
     const toolChoice = converseToolChoice(choice, dropped);
     out.toolConfig = { tools, ...(toolChoice ? { toolChoice } : {}) };
-  } else if (choice && choice.type !== "none" && choice.type !== "auto") {
-    // A tool must be called, but none is left to call.
-    dropped.add("tool_choice");
   }
 
-  reportUnhandled(req, HANDLED, NO_OPS, dropped);
+  reportUnhandledParams(req, dropped);
   return {
     body: out,
     dropped: dropped.list(),

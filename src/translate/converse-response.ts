@@ -1,8 +1,7 @@
 import { fromAnthropicUsage, type TokenUsage } from "../providers/usage";
+import { chatCompletion, type OpenAIChatCompletionBase, type OpenAIToolCallOut } from "./chat-completion";
 import { ConverseResponse, type ConverseUsage } from "./converse-schemas";
-import { unixSeconds } from "./ids";
 import { parseUpstream } from "./invalid";
-import type { OpenAIChatCompletionOut } from "./response-to-openai";
 import { finishReasonFromStopReason, type OpenAIFinishReason } from "./stop-reasons";
 import { openAIUsageFrom, type OpenAIUsageOut } from "./usage";
 
@@ -45,7 +44,7 @@ export function finishReasonFromConverse(reason: string | null | undefined): Ope
   return reason != null && FILTERED.has(reason) ? "content_filter" : finishReasonFromStopReason(reason);
 }
 
-export type ConverseChatCompletionOut = Omit<OpenAIChatCompletionOut, "usage"> & { usage: ConverseOpenAIUsage };
+export type ConverseChatCompletionOut = OpenAIChatCompletionBase & { usage: ConverseOpenAIUsage };
 
 export interface FromConverseOptions {
   /** The completion's id (Bedrock's answer has none). */
@@ -53,8 +52,6 @@ export interface FromConverseOptions {
   /** The model the client asked for. */
   model: string;
 }
-
-type ToolCall = NonNullable<OpenAIChatCompletionOut["choices"][number]["message"]["tool_calls"]>[number];
 
 /**
  * A Converse answer as an OpenAI chat completion: text blocks joined into `content`, `toolUse` blocks
@@ -64,7 +61,7 @@ type ToolCall = NonNullable<OpenAIChatCompletionOut["choices"][number]["message"
 export function converseToOpenAIResponse(json: unknown, opts: FromConverseOptions): ConverseChatCompletionOut {
   const answer = parseUpstream(ConverseResponse, json);
   let text = "";
-  const toolCalls: ToolCall[] = [];
+  const toolCalls: OpenAIToolCallOut[] = [];
   for (const block of answer.output.message.content) {
     if (block.text !== undefined) text += block.text;
     else if (block.toolUse) {
@@ -73,23 +70,13 @@ export function converseToOpenAIResponse(json: unknown, opts: FromConverseOption
     }
   }
   return {
-    id: opts.id,
-    object: "chat.completion",
-    created: unixSeconds(),
-    model: opts.model,
-    choices: [
-      {
-        index: 0,
-        message: {
-          role: "assistant",
-          content: text === "" && toolCalls.length > 0 ? null : text,
-          refusal: null,
-          ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
-        },
-        logprobs: null,
-        finish_reason: finishReasonFromConverse(answer.stopReason),
-      },
-    ],
+    ...chatCompletion({
+      id: opts.id,
+      model: opts.model,
+      text,
+      toolCalls,
+      finishReason: finishReasonFromConverse(answer.stopReason),
+    }),
     usage: openAIUsageFromConverse(tokenUsageFromConverse(answer.usage)),
   };
 }

@@ -2,9 +2,8 @@ import type * as z from "zod";
 import type { TokenUsage } from "../providers/usage";
 import { finishReasonFromConverse, openAIUsageFromConverse, tokenUsageFromConverse } from "./converse-response";
 import { ConverseStreamPayloads } from "./converse-schemas";
-import { unixSeconds } from "./ids";
 import { fieldPath } from "./invalid";
-import { sseEvent } from "./sse";
+import { OpenAIChunkWriter, type OpenAIChunkWriterOptions } from "./openai-chunks";
 import type { OpenAIFinishReason } from "./stop-reasons";
 
 /**
@@ -55,28 +54,20 @@ export function exceptionMessage(msg: ConverseStreamMessage): string {
   return msg.payload.slice(0, 200) || "no message";
 }
 
-export interface ConverseToOpenAIStreamOptions {
-  /** The `id` every chunk carries. */
-  id: string;
-  /** The `model` every chunk names (the model the client asked for). */
-  model: string;
-  /** `stream_options.include_usage`: end with a usage chunk (and `usage: null` on the others). */
-  includeUsage: boolean;
-}
+/** The stream's `id`, the `model` its chunks name, and whether it ends with a usage chunk. */
+export type ConverseToOpenAIStreamOptions = OpenAIChunkWriterOptions;
 
 type Payloads = typeof ConverseStreamPayloads;
-type Delta = Record<string, unknown>;
 
 export class ConverseToOpenAIStream {
-  private readonly opts: ConverseToOpenAIStreamOptions;
-  private readonly created = unixSeconds();
+  private readonly out: OpenAIChunkWriter;
   private readonly toolByBlock = new Map<number, number>();
   private tokenUsage: TokenUsage | null = null;
   private finishReason: OpenAIFinishReason | null = null;
   private done = false;
 
   constructor(opts: ConverseToOpenAIStreamOptions) {
-    this.opts = opts;
+    this.out = new OpenAIChunkWriter(opts);
   }
 
   /** `[DONE]` was written. */
@@ -98,20 +89,20 @@ export class ConverseToOpenAIStream {
     switch (msg.type) {
       case "messageStart":
         this.read("messageStart", msg);
-        return this.chunk({ role: "assistant", content: "" });
+        return this.out.roleChunk();
       case "contentBlockStart": {
         const { contentBlockIndex, start } = this.read("contentBlockStart", msg);
         const tool = start.toolUse;
         if (!tool) return "";
         const index = this.toolByBlock.size;
         this.toolByBlock.set(contentBlockIndex, index);
-        return this.chunk({
+        return this.out.chunk({
           tool_calls: [{ index, id: tool.toolUseId, type: "function", function: { name: tool.name, arguments: "" } }],
         });
       }
       case "contentBlockDelta": {
         const { contentBlockIndex, delta } = this.read("contentBlockDelta", msg);
-        if (delta.text) return this.chunk({ content: delta.text });
+        if (delta.text) return this.out.chunk({ content: delta.text });
         if (delta.toolUse) {
           const index = this.toolByBlock.get(contentBlockIndex);
           if (index === undefined) {
@@ -121,13 +112,13 @@ export class ConverseToOpenAIStream {
             );
           }
           const args = delta.toolUse.input;
-          return args ? this.chunk({ tool_calls: [{ index, function: { arguments: args } }] }) : "";
+          return args ? this.out.chunk({ tool_calls: [{ index, function: { arguments: args } }] }) : "";
         }
         return ""; // reasoning, citations
       }
       case "messageStop":
         this.finishReason = finishReasonFromConverse(this.read("messageStop", msg).stopReason);
-        return this.chunk({}, this.finishReason);
+        return this.out.chunk({}, this.finishReason);
       case "metadata":
         this.tokenUsage = tokenUsageFromConverse(this.read("metadata", msg).usage);
         return this.finishReason ? this.complete() : "";
@@ -164,29 +155,7 @@ export class ConverseToOpenAIStream {
   }
 
   private complete(): string {
-    let out = "";
-    if (this.opts.includeUsage && this.tokenUsage) {
-      out += sseEvent({
-        id: this.opts.id,
-        object: "chat.completion.chunk",
-        created: this.created,
-        model: this.opts.model,
-        choices: [],
-        usage: openAIUsageFromConverse(this.tokenUsage),
-      });
-    }
     this.done = true;
-    return `${out}data: [DONE]\n\n`;
-  }
-
-  private chunk(delta: Delta, finishReason: OpenAIFinishReason | null = null): string {
-    return sseEvent({
-      id: this.opts.id,
-      object: "chat.completion.chunk",
-      created: this.created,
-      model: this.opts.model,
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
-      ...(this.opts.includeUsage ? { usage: null } : {}),
-    });
+    return this.out.end(this.tokenUsage && openAIUsageFromConverse(this.tokenUsage));
   }
 }

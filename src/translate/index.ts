@@ -36,7 +36,8 @@
 export type { Translated } from "./notes";
 export { DEFAULT_MAX_TOKENS, openAIToAnthropicRequest, type ToAnthropicRequestOptions } from "./request-to-anthropic";
 export { anthropicToOpenAIRequest, type ToOpenAIRequestOptions } from "./request-to-openai";
-export { anthropicToOpenAIResponse, type OpenAIChatCompletionOut } from "./response-to-openai";
+export { anthropicToOpenAIResponse } from "./response-to-openai";
+export type { OpenAIChatCompletionOut } from "./chat-completion";
 export { openAIToAnthropicResponse, type AnthropicMessageOut } from "./response-to-anthropic";
 export { AnthropicToOpenAIStream, type AnthropicToOpenAIStreamOptions } from "./stream-to-openai";
 export { OpenAIToAnthropicStream, type OpenAIToAnthropicStreamOptions } from "./stream-to-anthropic";

@@ -1,8 +1,9 @@
 import type { TokenUsage } from "../providers/usage";
-import { completionIdFromMessageId, unixSeconds } from "./ids";
+import { completionIdFromMessageId } from "./ids";
 import { fieldPath } from "./invalid";
+import { OpenAIChunkWriter } from "./openai-chunks";
 import { AnthropicStreamEvent, type AnthropicUsage } from "./schemas/anthropic";
-import { type UpstreamEvent, sseEvent } from "./sse";
+import type { UpstreamEvent } from "./sse";
 import { openAIFailureFrame, unreadableEventMessage, upstreamErrorMessage } from "./stream-frames";
 import { finishReasonFromStopReason, type OpenAIFinishReason } from "./stop-reasons";
 import { openAIUsageFrom, tokenUsageFromAnthropic } from "./usage";
@@ -26,8 +27,6 @@ const KNOWN_EVENTS = new Set([
   "error",
 ]);
 
-type Delta = Record<string, unknown>;
-
 /**
  * Translates an Anthropic Messages stream, event by event, into an OpenAI chat-completions stream.
  * Text deltas become `content` deltas, `tool_use` blocks become `tool_calls` (numbered from 0 in the
@@ -36,10 +35,7 @@ type Delta = Record<string, unknown>;
  * `data: [DONE]`. An `error` event ends the stream with the terminal frame of contract §4.
  */
 export class AnthropicToOpenAIStream {
-  private readonly model: string;
-  private readonly includeUsage: boolean;
-  private id = `chatcmpl-${ulid()}`;
-  private readonly created = unixSeconds();
+  private readonly out: OpenAIChunkWriter;
   private startUsage: AnthropicUsage | null = null;
   private deltaUsage: AnthropicUsage | null = null;
   private readonly toolByBlock = new Map<number, number>();
@@ -50,8 +46,7 @@ export class AnthropicToOpenAIStream {
   failure: string | null = null;
 
   constructor(opts: AnthropicToOpenAIStreamOptions) {
-    this.model = opts.model;
-    this.includeUsage = opts.includeUsage;
+    this.out = new OpenAIChunkWriter({ id: `chatcmpl-${ulid()}`, model: opts.model, includeUsage: opts.includeUsage });
   }
 
   /** The stream completed normally (`message_stop` arrived and `[DONE]` was written). */
@@ -93,16 +88,16 @@ export class AnthropicToOpenAIStream {
     const ev = parsed.data;
     switch (ev.type) {
       case "message_start":
-        this.id = completionIdFromMessageId(ev.message.id);
+        this.out.id = completionIdFromMessageId(ev.message.id);
         this.startUsage = ev.message.usage ?? {};
-        return this.chunk({ role: "assistant", content: "" });
+        return this.out.roleChunk();
       case "content_block_start": {
         const block = ev.content_block;
-        if (block.type === "text") return block.text ? this.chunk({ content: block.text }) : "";
+        if (block.type === "text") return block.text ? this.out.chunk({ content: block.text }) : "";
         if (block.type !== "tool_use") return "";
         const index = this.toolByBlock.size;
         this.toolByBlock.set(ev.index, index);
-        return this.chunk({
+        return this.out.chunk({
           tool_calls: [
             {
               index,
@@ -115,10 +110,10 @@ export class AnthropicToOpenAIStream {
       }
       case "content_block_delta": {
         const d = ev.delta;
-        if (d.type === "text_delta" && d.text) return this.chunk({ content: d.text });
+        if (d.type === "text_delta" && d.text) return this.out.chunk({ content: d.text });
         const index = this.toolByBlock.get(ev.index);
         if (d.type === "input_json_delta" && d.partial_json && index !== undefined) {
-          return this.chunk({ tool_calls: [{ index, function: { arguments: d.partial_json } }] });
+          return this.out.chunk({ tool_calls: [{ index, function: { arguments: d.partial_json } }] });
         }
         return ""; // thinking, signatures, citations
       }
@@ -126,7 +121,7 @@ export class AnthropicToOpenAIStream {
         if (ev.usage) this.deltaUsage = ev.usage;
         if (ev.delta.stop_reason == null) return "";
         this.finishReason = finishReasonFromStopReason(ev.delta.stop_reason);
-        return this.chunk({}, this.finishReason);
+        return this.out.chunk({}, this.finishReason);
       case "message_stop":
         return this.complete();
       case "error": {
@@ -151,31 +146,10 @@ export class AnthropicToOpenAIStream {
   }
 
   private complete(): string {
-    let out = this.finishReason ? "" : this.chunk({}, (this.finishReason = "stop"));
+    const finish = this.finishReason ? "" : this.out.chunk({}, (this.finishReason = "stop"));
     const usage = this.usage();
-    if (this.includeUsage && usage) {
-      out += sseEvent({
-        id: this.id,
-        object: "chat.completion.chunk",
-        created: this.created,
-        model: this.model,
-        choices: [],
-        usage: openAIUsageFrom(usage),
-      });
-    }
     this.ended = true;
     this.done = true;
-    return `${out}data: [DONE]\n\n`;
-  }
-
-  private chunk(delta: Delta, finishReason: OpenAIFinishReason | null = null): string {
-    return sseEvent({
-      id: this.id,
-      object: "chat.completion.chunk",
-      created: this.created,
-      model: this.model,
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
-      ...(this.includeUsage ? { usage: null } : {}),
-    });
+    return finish + this.out.end(usage && openAIUsageFrom(usage));
   }
 }

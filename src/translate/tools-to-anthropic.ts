@@ -5,7 +5,7 @@ import type { OpenAIChatRequest } from "./schemas/openai";
 
 /** OpenAI `tools` / `tool_choice` / `parallel_tool_calls` → Anthropic `tools` / `tool_choice`. */
 
-type AnthropicToolOut = z.infer<typeof AnthropicTool>;
+export type AnthropicToolOut = z.infer<typeof AnthropicTool>;
 
 const EMPTY_SCHEMA = { type: "object", properties: {} };
 

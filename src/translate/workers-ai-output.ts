@@ -1,5 +1,6 @@
 import { ulid } from "../lib/ids";
 import { fromOpenAIUsage } from "../providers/usage";
+import type { OpenAIToolCallOut } from "./chat-completion";
 import type { OpenAIFinishReason } from "./stop-reasons";
 import { openAIUsageFrom, type OpenAIUsageOut } from "./usage";
 import type { WorkersAIOutput, WorkersAIToolCall, WorkersAIUsage } from "./workers-ai-schemas";
@@ -61,12 +62,6 @@ export function toolCallArguments(tc: WorkersAIToolCall): string | null {
 }
 
 export const freshToolCallId = (): string => `call_${ulid()}`;
-
-export interface OpenAIToolCallOut {
-  id: string;
-  type: "function";
-  function: { name: string; arguments: string };
-}
 
 /** A whole tool call in OpenAI's shape; null for one without a name. */
 export function openAIToolCall(tc: WorkersAIToolCall): OpenAIToolCallOut | null {

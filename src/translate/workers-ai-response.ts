@@ -1,31 +1,14 @@
-import { unixSeconds } from "./ids";
+import { chatCompletion, type OpenAIChatCompletionBase, type OpenAIToolCallOut } from "./chat-completion";
 import { malformedUpstream, parseUpstream } from "./invalid";
-import type { OpenAIFinishReason } from "./stop-reasons";
 import type { OpenAIUsageOut } from "./usage";
-import { finishReason, openAIToolCall, openAIUsage, outputPart, type OpenAIToolCallOut } from "./workers-ai-output";
+import { finishReason, openAIToolCall, openAIUsage, outputPart } from "./workers-ai-output";
 import { WorkersAIOutput } from "./workers-ai-schemas";
 import { ulid } from "../lib/ids";
 
-export interface WorkersAICompletionOut {
-  id: string;
-  object: "chat.completion";
-  created: number;
-  model: string;
-  choices: {
-    index: 0;
-    message: {
-      role: "assistant";
-      content: string | null;
-      refusal: null;
-      tool_calls?: OpenAIToolCallOut[];
-      reasoning_content?: string;
-    };
-    logprobs: null;
-    finish_reason: OpenAIFinishReason;
-  }[];
+export type WorkersAICompletionOut = OpenAIChatCompletionBase & {
   /** Absent when Workers AI reported none (the gateway then records no tokens it did not see). */
   usage?: OpenAIUsageOut;
-}
+};
 
 export interface WorkersAIResponseOptions {
   /** The model the client asked for, named in the answer. */
@@ -46,24 +29,15 @@ export function workersAIToOpenAIResponse(result: unknown, opts: WorkersAIRespon
   if (!part) throw malformedUpstream("response", "has neither `response` nor `choices`");
   const toolCalls = part.toolCalls.map(openAIToolCall).filter((c): c is OpenAIToolCallOut => c !== null);
   return {
-    id: output.id ? `chatcmpl-${output.id.replace(/^chatcmpl-/, "")}` : `chatcmpl-${ulid()}`,
-    object: "chat.completion",
-    created: output.created ?? unixSeconds(),
-    model: opts.model,
-    choices: [
-      {
-        index: 0,
-        message: {
-          role: "assistant",
-          content: part.text === "" && toolCalls.length > 0 ? null : part.text,
-          refusal: null,
-          ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
-          ...(part.reasoning ? { reasoning_content: part.reasoning } : {}),
-        },
-        logprobs: null,
-        finish_reason: finishReason(part.finishReason, toolCalls.length > 0, part.usage, opts.maxTokens),
-      },
-    ],
+    ...chatCompletion({
+      id: output.id ? `chatcmpl-${output.id.replace(/^chatcmpl-/, "")}` : `chatcmpl-${ulid()}`,
+      created: output.created ?? undefined,
+      model: opts.model,
+      text: part.text,
+      toolCalls,
+      reasoning: part.reasoning,
+      finishReason: finishReason(part.finishReason, toolCalls.length > 0, part.usage, opts.maxTokens),
+    }),
     ...(part.usage ? { usage: openAIUsage(part.usage) } : {}),
   };
 }

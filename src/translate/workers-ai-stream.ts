@@ -1,7 +1,5 @@
 import { ulid } from "../lib/ids";
-import { unixSeconds } from "./ids";
-import { sseEvent } from "./sse";
-import type { OpenAIFinishReason } from "./stop-reasons";
+import { OpenAIChunkWriter, type ChunkDelta } from "./openai-chunks";
 import {
   finishReason,
   freshToolCallId,
@@ -27,8 +25,6 @@ export class WorkersAIStreamError extends Error {
   override readonly name = "WorkersAIStreamError";
 }
 
-type Delta = Record<string, unknown>;
-
 /**
  * Translates a Workers AI text-generation stream, event by event (the `data` of each SSE event), into
  * an OpenAI chat-completions stream. Events of either output shape (workers-ai-schemas.ts) give
@@ -45,9 +41,8 @@ type Delta = Record<string, unknown>;
  * of either shape, throws WorkersAIStreamError.
  */
 export class WorkersAIToOpenAIStream {
-  private readonly opts: WorkersAIStreamOptions;
-  private readonly id = `chatcmpl-${ulid()}`;
-  private readonly created = unixSeconds();
+  private readonly maxTokens: number | null;
+  private readonly out: OpenAIChunkWriter;
   private started = false;
   /** Upstream tool-call key (its `index`, or a fresh one for whole calls) → the OpenAI `index`. */
   private readonly calls = new Map<string, number>();
@@ -56,7 +51,8 @@ export class WorkersAIToOpenAIStream {
   private done = false;
 
   constructor(opts: WorkersAIStreamOptions) {
-    this.opts = opts;
+    this.maxTokens = opts.maxTokens;
+    this.out = new OpenAIChunkWriter({ id: `chatcmpl-${ulid()}`, model: opts.model, includeUsage: opts.includeUsage });
   }
 
   /** `[DONE]` (or a finish reason, then the end) arrived and the closing chunks were written. */
@@ -73,7 +69,7 @@ export class WorkersAIToOpenAIStream {
     if (part.usage) this.usage = part.usage;
     if (part.finishReason) this.given = part.finishReason;
     return this.deltas(part)
-      .map((d) => this.chunk(d))
+      .map((d) => this.out.chunk(d))
       .join("");
   }
 
@@ -99,8 +95,8 @@ export class WorkersAIToOpenAIStream {
     return parsed.data;
   }
 
-  private deltas(part: OutputPart): Delta[] {
-    const out: Delta[] = [];
+  private deltas(part: OutputPart): ChunkDelta[] {
+    const out: ChunkDelta[] = [];
     if (!this.started) {
       this.started = true;
       out.push({ role: "assistant", content: "" });
@@ -114,7 +110,7 @@ export class WorkersAIToOpenAIStream {
     return out;
   }
 
-  private toolCallDelta(tc: WorkersAIToolCall): Delta | null {
+  private toolCallDelta(tc: WorkersAIToolCall): ChunkDelta | null {
     const name = toolCallName(tc);
     const args = toolCallArguments(tc);
     const key = typeof tc.index === "number" ? `i${tc.index}` : null;
@@ -128,31 +124,9 @@ export class WorkersAIToOpenAIStream {
 
   private complete(): string {
     this.done = true;
-    const lead = this.started ? "" : this.chunk({ role: "assistant", content: "" });
-    const reason = finishReason(this.given, this.calls.size > 0, this.usage, this.opts.maxTokens);
-    let out = lead + this.chunk({}, reason);
-    if (this.opts.includeUsage && this.usage) {
-      out += sseEvent({
-        id: this.id,
-        object: "chat.completion.chunk",
-        created: this.created,
-        model: this.opts.model,
-        choices: [],
-        usage: openAIUsage(this.usage),
-      });
-    }
-    return `${out}data: [DONE]\n\n`;
-  }
-
-  private chunk(delta: Delta, reason: OpenAIFinishReason | null = null): string {
-    return sseEvent({
-      id: this.id,
-      object: "chat.completion.chunk",
-      created: this.created,
-      model: this.opts.model,
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: reason }],
-      ...(this.opts.includeUsage ? { usage: null } : {}),
-    });
+    const lead = this.started ? "" : this.out.roleChunk();
+    const reason = finishReason(this.given, this.calls.size > 0, this.usage, this.maxTokens);
+    return lead + this.out.chunk({}, reason) + this.out.end(this.usage && openAIUsage(this.usage));
   }
 }
 

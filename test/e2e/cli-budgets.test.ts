@@ -1,13 +1,9 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import path from "node:path";
 import { Readable } from "node:stream";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { run as runCli } from "../../cli/main.mjs";
-import { startWorker } from "../../scripts/lib/local-stack.mjs";
-import { FAKE_PROVIDER_CONFIG, GATEWAY_CONFIG, ROOT } from "../../scripts/lib/paths.mjs";
-import { runWrangler } from "../../scripts/lib/wrangler.mjs";
-import { tempRunDir } from "./support/run-log";
+import { useCli } from "./support/cli";
+import { useStack } from "./support/stack";
 
 /**
  * `faregate budgets …` as an operator runs it, against `wrangler dev` of the real gateway in front of
@@ -15,12 +11,6 @@ import { tempRunDir } from "./support/run-log";
  * requests are refused, and deleted; plus the request each command sends.
  */
 
-type Worker = Awaited<ReturnType<typeof startWorker>>;
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 interface Budget {
   id: string;
   scope: string;
@@ -33,8 +23,6 @@ interface Budget {
   resets_at: string | null;
 }
 
-const BIN = path.join(ROOT, "bin", "faregate.mjs");
-const ADMIN_TOKEN = randomBytes(24).toString("hex");
 const PROVIDER_KEY = `sk-fake-${randomBytes(12).toString("hex")}`;
 const MODEL = "faregate-e2e-model";
 /**
@@ -43,78 +31,16 @@ const MODEL = "faregate-e2e-model";
  */
 const PRICES = { [MODEL]: { input_per_mtok: "1000", output_per_mtok: "1000", cache_read_per_mtok: "100" } };
 const COST_PER_REQUEST = "0.015300";
-const CLI_TIMEOUT_MS = 30_000;
 
-const runDir = tempRunDir("e2e-cli-budgets");
-let fake: Worker | undefined;
-let gateway: Worker | undefined;
-const children = new Set<ChildProcess>();
-
-beforeAll(async () => {
-  const dir = await runDir.create();
-  const persistDir = path.join(dir, "gateway-state");
-  const [fakeStarted, migrated] = await Promise.allSettled([
-    startWorker({
-      config: FAKE_PROVIDER_CONFIG,
-      persistDir: path.join(dir, "fake-state"),
-      logFile: path.join(dir, "fake-provider.log"),
-    }),
-    runWrangler(["d1", "migrations", "apply", "DB", "--local", "--config", GATEWAY_CONFIG, "--persist-to", persistDir]),
-  ]);
-  if (fakeStarted.status === "fulfilled") fake = fakeStarted.value;
-  else throw fakeStarted.reason;
-  if (migrated.status === "rejected") throw migrated.reason;
-  gateway = await startWorker({
-    config: GATEWAY_CONFIG,
-    persistDir,
-    logFile: path.join(dir, "gateway.log"),
-    vars: {
-      ENVIRONMENT: "development",
-      LW_VIRTUAL_KEY_PEPPER: randomBytes(32).toString("hex"),
-      LW_GATEWAY_INTERNAL_SECRET: randomBytes(32).toString("hex"),
-      LW_GATEWAY_JWT_SECRET: randomBytes(32).toString("hex"),
-      LW_GATEWAY_ADMIN_TOKEN: ADMIN_TOKEN,
-    },
-  });
-});
-
-afterAll(async () => {
-  for (const child of children) child.kill("SIGKILL");
-  await Promise.allSettled([gateway?.stop(), fake?.stop()]);
-});
-
-function faregate(args: string[], options: { stdin?: string } = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? "", FAREGATE_URL: gateway?.url ?? "", FAREGATE_ADMIN_TOKEN: ADMIN_TOKEN },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    children.add(child);
-    let stdout = "";
-    let stderr = "";
-    child.stdout?.on("data", (b: Buffer) => (stdout += b.toString()));
-    child.stderr?.on("data", (b: Buffer) => (stderr += b.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), CLI_TIMEOUT_MS);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      children.delete(child);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin?.end(options.stdin ?? "");
-  });
-}
-
-async function faregateJson<T>(args: string[], options: { stdin?: string } = {}): Promise<T> {
-  const result = await faregate([...args, "--format", "json"], options);
-  expect(result.stderr.replace(/^Store this secret now.*\n/m, "")).toBe("");
-  expect(result.code).toBe(0);
-  return JSON.parse(result.stdout) as T;
-}
+const stack = useStack("e2e-cli-budgets", PROVIDER_KEY, () => ({
+  project: "e2e-cli-budgets-seed",
+  providers: [],
+  keys: [],
+}));
+const { faregate, faregateJson } = useCli(stack);
 
 async function chat(secret: string): Promise<Response> {
-  return fetch(`${gateway?.url}/v1/chat/completions`, {
+  return fetch(`${stack.gatewayUrl()}/v1/chat/completions`, {
     method: "POST",
     headers: { authorization: `Bearer ${secret}`, "content-type": "application/json" },
     body: JSON.stringify({ model: MODEL, messages: [{ role: "user", content: "hello" }], max_tokens: 7 }),
@@ -149,7 +75,7 @@ describe("an operator's budgets, through the CLI", () => {
         "--type",
         "openai-compatible",
         "--base-url",
-        `${fake?.url}/v1`,
+        `${stack.fakeUrl()}/v1`,
         "--models",
         MODEL,
         "--prices-json",

@@ -1,120 +1,28 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, startWorker } from "../../scripts/lib/local-stack.mjs";
-import { FAKE_PROVIDER_CONFIG, GATEWAY_CONFIG, ROOT } from "../../scripts/lib/paths.mjs";
-import { runWrangler } from "../../scripts/lib/wrangler.mjs";
-import { tempRunDir } from "./support/run-log";
+import { describe, expect, it } from "vitest";
+import { freePort } from "../../scripts/lib/local-stack.mjs";
+import { useCli } from "./support/cli";
+import { useStack } from "./support/stack";
 
 /**
  * The `faregate` CLI as an operator runs it: a child process with FAREGATE_URL and
- * FAREGATE_ADMIN_TOKEN, against `wrangler dev` of the real gateway (empty control plane: migrations
- * only) in front of the fake provider. Everything the gateway knows is created through the CLI.
+ * FAREGATE_ADMIN_TOKEN, against `wrangler dev` of the real gateway (a control plane with one empty
+ * project, no bindings, no keys) in front of the fake provider. Everything the requests use is
+ * created through the CLI.
  */
 
-type Worker = Awaited<ReturnType<typeof startWorker>>;
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-interface RecordedRequest {
-  path: string;
-  headers: Record<string, string>;
-}
-
-const BIN = path.join(ROOT, "bin", "faregate.mjs");
-const ADMIN_TOKEN = randomBytes(24).toString("hex");
 const PROVIDER_KEY = `sk-fake-${randomBytes(12).toString("hex")}`;
 const SECRET = /lw_vk_test_[0-9A-HJKMNP-TV-Z]{26}/g;
-const CLI_TIMEOUT_MS = 30_000;
 
-const run = tempRunDir("e2e-cli");
-let fake: Worker | undefined;
-let gateway: Worker | undefined;
-const children = new Set<ChildProcess>();
-
-beforeAll(async () => {
-  const dir = await run.create();
-  const persistDir = path.join(dir, "gateway-state");
-  const [fakeStarted, migrated] = await Promise.allSettled([
-    startWorker({
-      config: FAKE_PROVIDER_CONFIG,
-      persistDir: path.join(dir, "fake-state"),
-      logFile: path.join(dir, "fake-provider.log"),
-    }),
-    runWrangler(["d1", "migrations", "apply", "DB", "--local", "--config", GATEWAY_CONFIG, "--persist-to", persistDir]),
-  ]);
-  if (fakeStarted.status === "fulfilled") fake = fakeStarted.value;
-  else throw fakeStarted.reason;
-  if (migrated.status === "rejected") throw migrated.reason;
-  gateway = await startWorker({
-    config: GATEWAY_CONFIG,
-    persistDir,
-    logFile: path.join(dir, "gateway.log"),
-    vars: {
-      ENVIRONMENT: "development",
-      LW_VIRTUAL_KEY_PEPPER: randomBytes(32).toString("hex"),
-      LW_GATEWAY_INTERNAL_SECRET: randomBytes(32).toString("hex"),
-      LW_GATEWAY_JWT_SECRET: randomBytes(32).toString("hex"),
-      LW_GATEWAY_ADMIN_TOKEN: ADMIN_TOKEN,
-    },
-  });
-});
-
-afterAll(async () => {
-  for (const child of children) child.kill("SIGKILL");
-  await Promise.allSettled([gateway?.stop(), fake?.stop()]);
-});
-
-/** Runs `faregate <args>` to its end, pointed at the test gateway unless `env` says otherwise. */
-function faregate(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? "",
-        FAREGATE_URL: gateway?.url ?? "",
-        FAREGATE_ADMIN_TOKEN: ADMIN_TOKEN,
-        ...options.env,
-      },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    children.add(child);
-    let stdout = "";
-    let stderr = "";
-    child.stdout?.on("data", (b: Buffer) => (stdout += b.toString()));
-    child.stderr?.on("data", (b: Buffer) => (stderr += b.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), CLI_TIMEOUT_MS);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      children.delete(child);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin?.end(options.stdin ?? "");
-  });
-}
-
-/** `faregate … --format json`, expecting success, parsed. */
-async function faregateJson<T>(args: string[], options: { stdin?: string } = {}): Promise<T> {
-  const result = await faregate([...args, "--format", "json"], options);
-  expect(result.stderr.replace(/^Store this secret now.*\n/m, "")).toBe("");
-  expect(result.code).toBe(0);
-  return JSON.parse(result.stdout) as T;
-}
+const stack = useStack("e2e-cli", PROVIDER_KEY, () => ({ project: "e2e-cli-seed", providers: [], keys: [] }));
+const { faregate, faregateJson } = useCli(stack);
 
 async function chat(secret: string, model = "gpt-4o-mini"): Promise<Response> {
-  return fetch(`${gateway?.url}/v1/chat/completions`, {
+  return fetch(`${stack.gatewayUrl()}/v1/chat/completions`, {
     method: "POST",
     headers: { authorization: `Bearer ${secret}`, "content-type": "application/json" },
     body: JSON.stringify({ model, messages: [{ role: "user", content: "hello" }] }),
   });
-}
-
-async function fakeRequests(): Promise<RecordedRequest[]> {
-  return (await (await fetch(`${fake?.url}/__requests`)).json()) as RecordedRequest[];
 }
 
 interface VirtualKey {
@@ -148,7 +56,7 @@ describe("an operator with only the CLI", () => {
         "--type",
         "openai-compatible",
         "--base-url",
-        `${fake?.url}/v1`,
+        `${stack.fakeUrl()}/v1`,
         "--models",
         "gpt-4o-mini",
         "--api-key-stdin",
@@ -183,11 +91,10 @@ describe("an operator with only the CLI", () => {
     keyId = /^id +(vk_\S+)$/m.exec(result.stdout)?.[1] ?? "";
     expect(keyId).not.toBe("");
 
-    await fetch(`${fake?.url}/__reset`);
     const res = await chat(secret);
     expect(res.status).toBe(200);
     expect(((await res.json()) as { choices: unknown[] }).choices).toHaveLength(1);
-    const [upstream] = await fakeRequests();
+    const [upstream] = await stack.fakeRequests();
     expect(upstream?.headers.authorization).toBe(`Bearer ${PROVIDER_KEY}`);
   });
 
@@ -301,7 +208,7 @@ describe("failures", () => {
   it("a wrong admin token: exit 1 with the API's message, the token not echoed", async () => {
     const wrong = `wrong-${randomBytes(8).toString("hex")}`;
     const api = (await (
-      await fetch(`${gateway?.url}/admin/v1/projects`, { headers: { authorization: `Bearer ${wrong}` } })
+      await fetch(`${stack.gatewayUrl()}/admin/v1/projects`, { headers: { authorization: `Bearer ${wrong}` } })
     ).json()) as { error: { message: string } };
     const result = await faregate(["projects", "list"], { env: { FAREGATE_ADMIN_TOKEN: wrong } });
     expect(result.code).toBe(1);

@@ -1,10 +1,9 @@
 import { randomBytes } from "node:crypto";
-import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
-import type { ChatCompletionChunk } from "openai/resources/chat/completions";
 import { describe, expect, it } from "vitest";
 import { FAKE_ANTHROPIC_USAGE } from "../fake-provider/anthropic";
 import { FAKE_REPLY_WORDS, FAKE_TOOL_ARGUMENT_FRAGMENTS, FAKE_TOOL_ARGUMENTS } from "../fake-provider/openai";
+import { anthropicClient, collect, contentOf, openaiClient } from "./support/sdk-clients";
 import { FAKE_KEY_SECRET, useStack } from "./support/stack";
 
 /**
@@ -51,23 +50,8 @@ const stack = useStack("e2e-translation", FAKE_PROVIDER_KEY, (root) => {
 });
 const fakeRequests = stack.fakeRequests;
 
-/** No SDK retries, so each call is one request. */
-const openai = (key: string) =>
-  new OpenAI({ baseURL: `${stack.gatewayUrl()}/v1`, apiKey: stack.secret(key), maxRetries: 0 });
-const anthropic = (key: string) =>
-  new Anthropic({ baseURL: stack.gatewayUrl(), apiKey: stack.secret(key), maxRetries: 0 });
-
-async function collect(stream: AsyncIterable<ChatCompletionChunk>) {
-  const chunks: ChatCompletionChunk[] = [];
-  try {
-    for await (const chunk of stream) chunks.push(chunk);
-    return { chunks, error: null as unknown };
-  } catch (error) {
-    return { chunks, error };
-  }
-}
-
-const contentOf = (chunks: ChatCompletionChunk[]) => chunks.map((c) => c.choices[0]?.delta.content ?? "").join("");
+const openai = (key: string) => openaiClient(stack, key);
+const anthropic = (key: string) => anthropicClient(stack, key);
 
 describe("the openai client, served by an Anthropic binding", () => {
   it("not streamed: a chat completion with the upstream's usage", async () => {

@@ -1,7 +1,7 @@
-import { EventStreamCodec } from "@smithy/eventstream-codec";
-import type { MessageHeaders } from "@smithy/types";
 import { AwsV4Signer } from "aws4fetch";
+import { encodeEventMessage } from "./event-stream";
 import { FAKE_REPLY_WORDS } from "./openai";
+import { scenarioStream, sleep } from "./scenario-stream";
 
 /**
  * AWS Bedrock's Converse API as the fake provider speaks it, at POST /model/{modelId}/converse and
@@ -14,16 +14,17 @@ import { FAKE_REPLY_WORDS } from "./openai";
  * - Bodies as Bedrock validates them: unknown top-level keys (`model`, `stream`, …) are a 400
  *   ValidationException, and tool blocks need `toolConfig`.
  * - Answers in Bedrock's shapes: `{"output": {"message": …}, "stopReason", "usage"}`, or the binary
- *   event stream (`application/vnd.amazon.eventstream`, real CRCs) of messageStart,
+ *   event stream (`application/vnd.amazon.eventstream`, real CRCs; event-stream.ts) of messageStart,
  *   contentBlockDelta…, contentBlockStop, messageStop, metadata. A request with tools gets a text
  *   block and a call of its first tool (`{"city":"Paris"}`; streamed in two fragments).
  * - Errors as Bedrock sends them: `{"message": …}` with the exception in `x-amzn-ErrorType`.
  *
- * Scenarios (the `/s/<scenario>` prefix; counts are event-stream messages): `status-NNN`,
- * `drop-after-N` (the connection breaks), `truncate-after-N` (a clean close before messageStop),
- * `cut-after-N` (closes halfway through a message), `corrupt-after-N` (a message with a bad CRC),
- * `exception-after-N` (a throttlingException message; N = 0: before anything else), `slow-N`,
- * `hang-after-N` and `split` (7-byte pieces). The generic ones (`html-502`, `hang`, …) are worker.ts's.
+ * Scenarios (the `/s/<scenario>` prefix; counts are event-stream messages): the streaming ones of
+ * scenario-stream.ts (`drop-after-N`, `truncate-after-N` — a clean close before messageStop —,
+ * `slow-N`, `hang-after-N`, `split`), and Bedrock's own: `cut-after-N` (closes halfway through a
+ * message), `corrupt-after-N` (a message with a bad CRC), `exception-after-N` (a throttlingException
+ * message; N = 0: before anything else). The generic ones (`status-NNN`, `html-502`, `hang`, …) are
+ * worker.ts's.
  */
 
 export const BEDROCK_PATH = /^\/model\/([^/]+)\/(converse|converse-stream)$/;
@@ -235,103 +236,37 @@ export function converseStreamEvents(req: ConverseLike): [string, object][] {
   return events;
 }
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-const codec = new EventStreamCodec(
-  (bytes: Uint8Array) => decoder.decode(bytes),
-  (text: string) => encoder.encode(text),
-);
-
-const str = (value: string) => ({ type: "string" as const, value });
-
-/** One event-stream message, with real prelude and message CRCs. Bedrock pads payloads with `p`. */
+/** One event message. Bedrock pads payloads with `p`. */
 export function eventMessage(type: string, payload: object): Uint8Array {
-  const headers: MessageHeaders = {
-    ":event-type": str(type),
-    ":content-type": str("application/json"),
-    ":message-type": str("event"),
-  };
-  return codec.encode({
-    headers,
-    body: encoder.encode(JSON.stringify({ ...payload, p: "abcdefghijklmnopqrstuvwxyzABCDEF" })),
-  });
+  return encodeEventMessage(
+    { ":event-type": type, ":content-type": "application/json", ":message-type": "event" },
+    JSON.stringify({ ...payload, p: "abcdefghijklmnopqrstuvwxyzABCDEF" }),
+  );
 }
 
 export function exceptionMessage(type: string, message: string): Uint8Array {
-  const headers: MessageHeaders = {
-    ":exception-type": str(type),
-    ":content-type": str("application/json"),
-    ":message-type": str("exception"),
-  };
-  return codec.encode({ headers, body: encoder.encode(JSON.stringify({ message })) });
+  return encodeEventMessage(
+    { ":exception-type": type, ":content-type": "application/json", ":message-type": "exception" },
+    JSON.stringify({ message }),
+  );
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function eventStream(
-  messages: Uint8Array[],
-  scenario: string,
-  signal: AbortSignal,
-  onCancel: () => void,
-): ReadableStream<Uint8Array> {
-  const after = (name: string) => {
-    const m = new RegExp(`^${name}-after-(\\d+)$`).exec(scenario);
-    return m ? Number(m[1]) : null;
-  };
-  const drop = after("drop");
-  const truncate = after("truncate");
-  const cut = after("cut");
-  const corrupt = after("corrupt");
-  const exception = after("exception");
-  const hang = after("hang");
-  const slow = /^slow-(\d+)$/.exec(scenario);
-  const limit = drop ?? truncate ?? cut ?? corrupt ?? exception ?? hang ?? Infinity;
-  let bytes = concat(messages);
-  let i = 0;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (scenario === "split") {
-        if (bytes.length === 0) return controller.close();
-        controller.enqueue(bytes.slice(0, 7));
-        bytes = bytes.slice(7);
-        return;
-      }
-      if (i >= limit) {
-        if (drop !== null) return controller.error(new Error("fake Bedrock dropped the connection"));
-        if (cut !== null) {
-          const next = messages[i] ?? eventMessage("messageStop", { stopReason: "end_turn" });
-          controller.enqueue(next.slice(0, Math.floor(next.length / 2)));
-        } else if (corrupt !== null) {
-          const next = (messages[i] ?? eventMessage("messageStop", { stopReason: "end_turn" })).slice();
-          next[next.length - 1] = (next[next.length - 1] ?? 0) ^ 0xff;
-          controller.enqueue(next);
-        } else if (exception !== null) {
-          controller.enqueue(
-            exceptionMessage("throttlingException", "Too many tokens, please wait before trying again."),
-          );
-        } else if (hang !== null) {
-          await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
-        }
-        return controller.close();
-      }
-      if (i >= messages.length) return controller.close();
-      if (slow) await sleep(Number(slow[1]));
-      controller.enqueue(messages[i++]);
-    },
-    cancel() {
-      onCancel();
-    },
-  });
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
+/**
+ * Bedrock's own broken ends (scenarios `cut-after-N`, `corrupt-after-N`, `exception-after-N`): the
+ * piece sent after N messages before the stream closes; null for the other scenarios.
+ */
+function brokenEnd(messages: Uint8Array[], scenario: string): { after: number; piece: Uint8Array } | null {
+  const m = /^(cut|corrupt|exception)-after-(\d+)$/.exec(scenario);
+  if (!m) return null;
+  const after = Number(m[2]);
+  const next = messages[after] ?? eventMessage("messageStop", { stopReason: "end_turn" });
+  if (m[1] === "cut") return { after, piece: next.slice(0, Math.floor(next.length / 2)) };
+  if (m[1] === "corrupt") {
+    const piece = next.slice();
+    piece[piece.length - 1] = (piece[piece.length - 1] ?? 0) ^ 0xff;
+    return { after, piece };
   }
-  return out;
+  return { after, piece: exceptionMessage("throttlingException", "Too many tokens, please wait before trying again.") };
 }
 
 /** Answers POST /model/{modelId}/converse(-stream). */
@@ -350,7 +285,13 @@ export async function bedrockAnswer(
   const requestId = crypto.randomUUID();
   if (BEDROCK_PATH.exec(path)?.[2] === "converse-stream") {
     const messages = converseStreamEvents(req).map(([type, payload]) => eventMessage(type, payload));
-    return new Response(eventStream(messages, scenario, request.signal, onCancel), {
+    const stream = scenarioStream(messages, {
+      scenario,
+      signal: request.signal,
+      onCancel,
+      brokenEnd: brokenEnd(messages, scenario),
+    });
+    return new Response(stream, {
       headers: {
         "content-type": "application/vnd.amazon.eventstream",
         "x-amzn-bedrock-content-type": "application/json",

@@ -11,6 +11,7 @@ import { AZURE_EMBEDDINGS_PATH, embeddingsAnswer } from "./embeddings";
 import { GEMINI_CHAT, GEMINI_CHAT_PATH } from "./gemini";
 import { completion, openAIError, streamFrames, type ChatRequestLike } from "./openai";
 import { AZURE_RESPONSES_PATH, responseAnswer, responseStreamEvents, type ResponsesRequestLike } from "./responses";
+import { scenarioStream, sleep, untilAborted } from "./scenario-stream";
 
 /**
  * The project's own fake provider: speaks the OpenAI wire format at /v1/chat/completions and
@@ -73,14 +74,6 @@ export function resetRecorded(): void {
 }
 
 const encoder = new TextEncoder();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function waitForAbort(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-  });
-}
 
 /** `frames` are complete SSE events (their text up to and including the blank line); the scenarios count events. */
 function sseStream(
@@ -89,35 +82,10 @@ function sseStream(
   signal: AbortSignal,
   onCancel: () => void,
 ): ReadableStream<Uint8Array> {
-  const dropAfter = /^drop-after-(\d+)$/.exec(scenario);
-  const truncateAfter = /^truncate-after-(\d+)$/.exec(scenario);
-  const hangAfter = /^hang-after-(\d+)$/.exec(scenario);
-  const slow = /^slow-(\d+)$/.exec(scenario);
-  const cut = Number(dropAfter?.[1] ?? truncateAfter?.[1] ?? hangAfter?.[1] ?? Infinity);
-  let bytes = encoder.encode(frames.join(""));
-  let i = 0;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (scenario === "split") {
-        if (bytes.length === 0) return controller.close();
-        controller.enqueue(bytes.slice(0, 7));
-        bytes = bytes.slice(7);
-        return;
-      }
-      if (i >= cut) {
-        if (dropAfter) return controller.error(new Error("fake provider dropped the connection"));
-        if (truncateAfter) return controller.close();
-        await waitForAbort(signal).catch(() => undefined);
-        return controller.close();
-      }
-      if (i >= frames.length) return controller.close();
-      if (slow) await sleep(Number(slow[1]));
-      controller.enqueue(encoder.encode(frames[i++]));
-    },
-    cancel() {
-      onCancel();
-    },
-  });
+  return scenarioStream(
+    frames.map((f) => encoder.encode(f)),
+    { scenario, signal, onCancel },
+  );
 }
 
 export async function handleFakeProvider(request: Request): Promise<Response> {
@@ -173,7 +141,7 @@ export async function handleFakeProvider(request: Request): Promise<Response> {
   if (scenario === "text-200")
     return new Response("upstream says hi", { status: 200, headers: { "content-type": "text/plain" } });
   if (scenario === "hang") {
-    await waitForAbort(request.signal).catch(() => undefined);
+    await untilAborted(request.signal);
     return new Response(null, { status: 499 });
   }
 

@@ -161,6 +161,14 @@ export async function createKey(fields: Record<string, unknown> = {}): Promise<C
   return reply.body;
 }
 
+/** A key whose fallback chain is `providers`, in order, with a short attempt timeout by default. */
+export function keyForChain(
+  providers: ProviderReply[],
+  fallback: Record<string, unknown> = { max_attempts: 3, attempt_timeout_ms: 1_000 },
+): Promise<CreatedKey> {
+  return createKey({ config: { providers: providers.map((p) => p.name), fallback } });
+}
+
 /** A key whose chain is one fresh fake-provider binding. */
 export async function createServingKey(
   config: Record<string, unknown> = {},

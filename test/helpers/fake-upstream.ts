@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { vi } from "vitest";
 import { handleFakeProvider, recorded, resetRecorded } from "../fake-provider/worker";
 
@@ -11,8 +12,14 @@ import { handleFakeProvider, recorded, resetRecorded } from "../fake-provider/wo
  */
 export const FAKE_BASE = "https://fake.test";
 
-/** The API root of a fake binding that plays `scenario` (see test/fake-provider/worker.ts). */
-export const fakeBaseUrl = (scenario?: string): string => `${FAKE_BASE}${scenario ? `/s/${scenario}` : ""}/v1`;
+/** The fake provider's root when it plays `scenario` (see test/fake-provider/worker.ts); healthy without one. */
+export const fakeRoot = (scenario?: string): string => `${FAKE_BASE}${scenario ? `/s/${scenario}` : ""}`;
+
+/** The OpenAI API root of a fake binding that plays `scenario`. */
+export const fakeBaseUrl = (scenario?: string): string => `${fakeRoot(scenario)}/v1`;
+
+/** The key the fake bindings' `api_key_secret` (FAKE_OPENAI_KEY) names, as the fake provider receives it. */
+export const FAKE_PROVIDER_KEY = env.FAKE_OPENAI_KEY;
 
 function rejectOnAbort(signal: AbortSignal): Promise<never> {
   return new Promise((_, reject) => {

@@ -4,14 +4,14 @@ import { azureError } from "../fake-provider/azure";
 import { FAKE_REPLY_WORDS } from "../fake-provider/openai";
 import {
   adminCall,
-  createKey,
+  keyForChain,
   createProvider,
   expectInvalid,
   adminFetch,
   uniqueName,
   type ProviderReply,
 } from "../helpers/admin";
-import { FAKE_BASE, installFakeUpstream, recorded } from "../helpers/fake-upstream";
+import { FAKE_PROVIDER_KEY, fakeRoot, installFakeUpstream, recorded } from "../helpers/fake-upstream";
 import { parseSse, postChat, readOpenAIError, streamedContent, USER_MESSAGE } from "../helpers/gateway";
 import { chatSettled, drainOutbox, FAKE_USAGE, ledgerRows } from "../helpers/limits";
 import { AZURE_DEFAULT_API_VERSION } from "../../src/providers/azure";
@@ -25,26 +25,19 @@ import { AZURE_DEFAULT_API_VERSION } from "../../src/providers/azure";
 beforeEach(() => installFakeUpstream());
 afterEach(() => vi.restoreAllMocks());
 
-const FAKE_KEY = "sk-fake-provider-key"; // FAKE_OPENAI_KEY in vitest.config.ts
 const BODY = { model: "gpt-4o-mini", messages: USER_MESSAGE };
 
 /** The resource endpoint of a fake Azure resource playing `scenario`. */
-const resource = (scenario?: string) => `${FAKE_BASE}${scenario ? `/s/${scenario}` : ""}`;
+const resource = fakeRoot;
 
 function createAzure(fields: Record<string, unknown> = {}): Promise<ProviderReply> {
   return createProvider({ name: uniqueName("azure"), type: "azure", base_url: resource(), ...fields });
 }
 
-async function keyFor(providers: ProviderReply[]) {
-  return createKey({
-    config: { providers: providers.map((p) => p.name), fallback: { max_attempts: 3, attempt_timeout_ms: 1_000 } },
-  });
-}
-
 describe("the request on the wire", () => {
   it("goes to the model's deployment with the default api-version and the key in api-key", async () => {
     const azure = await createAzure();
-    const key = await keyFor([azure]);
+    const key = await keyForChain([azure]);
     const res = await postChat(key.secret, BODY);
     expect(res.status).toBe(200);
     expect(res.headers.get("x-langwatch-provider")).toBe(azure.name);
@@ -56,7 +49,7 @@ describe("the request on the wire", () => {
     expect(sent?.method).toBe("POST");
     expect(sent?.path).toBe("/openai/deployments/gpt-4o-mini/chat/completions");
     expect(sent?.query).toEqual({ "api-version": AZURE_DEFAULT_API_VERSION });
-    expect(sent?.headers["api-key"]).toBe(FAKE_KEY);
+    expect(sent?.headers["api-key"]).toBe(FAKE_PROVIDER_KEY);
     expect(sent?.headers.authorization).toBeUndefined();
     expect(JSON.stringify(sent?.headers)).not.toContain(key.secret);
     expect(sent?.body).toMatchObject(BODY);
@@ -66,7 +59,7 @@ describe("the request on the wire", () => {
     const azure = await createAzure({
       settings: { api_version: "2025-01-01-preview", deployments: { "gpt-4o-mini": "prod-mini.v2" } },
     });
-    const key = await keyFor([azure]);
+    const key = await keyForChain([azure]);
     expect((await postChat(key.secret, BODY)).status).toBe(200);
     expect(recorded[0]?.path).toBe("/openai/deployments/prod-mini.v2/chat/completions");
     expect(recorded[0]?.query).toEqual({ "api-version": "2025-01-01-preview" });
@@ -74,14 +67,14 @@ describe("the request on the wire", () => {
 
   it("a model the map does not list is its own deployment", async () => {
     const azure = await createAzure({ settings: { deployments: { "gpt-4o": "big" } } });
-    const key = await keyFor([azure]);
+    const key = await keyForChain([azure]);
     expect((await postChat(key.secret, BODY)).status).toBe(200);
     expect(recorded[0]?.path).toBe("/openai/deployments/gpt-4o-mini/chat/completions");
   });
 
   it("accepts a base_url that already ends in /openai", async () => {
     const azure = await createAzure({ base_url: `${resource()}/openai/` });
-    const key = await keyFor([azure]);
+    const key = await keyForChain([azure]);
     expect((await postChat(key.secret, BODY)).status).toBe(200);
     expect(recorded[0]?.path).toBe("/openai/deployments/gpt-4o-mini/chat/completions");
   });
@@ -89,7 +82,7 @@ describe("the request on the wire", () => {
   it("the fake resource refuses a request without api-key, in Azure's shape (what the test double checks)", async () => {
     const res = await fetch(`${resource()}/openai/deployments/d/chat/completions?api-version=2024-10-21`, {
       method: "POST",
-      headers: { authorization: `Bearer ${FAKE_KEY}`, "content-type": "application/json" },
+      headers: { authorization: `Bearer ${FAKE_PROVIDER_KEY}`, "content-type": "application/json" },
       body: JSON.stringify(BODY),
     });
     expect(res.status).toBe(401);
@@ -100,7 +93,7 @@ describe("the request on the wire", () => {
 describe("streaming", () => {
   it("streams the deployment's answer through, Azure's content-filter chunk included", async () => {
     const azure = await createAzure();
-    const key = await keyFor([azure]);
+    const key = await keyForChain([azure]);
     const res = await postChat(key.secret, { ...BODY, stream: true });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/event-stream");
@@ -111,7 +104,7 @@ describe("streaming", () => {
     // The gateway asked for the usage chunk on the client's behalf, and hid it.
     expect(recorded[0]?.body).toMatchObject({ stream: true, stream_options: { include_usage: true } });
     expect(events.some((e) => e.data.includes('"usage":{'))).toBe(false);
-    expect(recorded[0]?.headers["api-key"]).toBe(FAKE_KEY);
+    expect(recorded[0]?.headers["api-key"]).toBe(FAKE_PROVIDER_KEY);
     expect(recorded[0]?.headers.authorization).toBeUndefined();
   });
 });
@@ -122,7 +115,7 @@ describe("usage", () => {
     ["a stream", true],
   ])("%s is recorded with its tokens, cache reads included", async (_, stream) => {
     const azure = await createAzure();
-    const key = await keyFor([azure]);
+    const key = await keyForChain([azure]);
     const reply = await chatSettled(key.secret, { ...BODY, stream });
     expect(reply.status).toBe(200);
     await drainOutbox(key.id);
@@ -144,7 +137,7 @@ describe("errors and fallback", () => {
   it.each(["status-429", "status-503", "html-502"])("%s moves on to the next binding", async (scenario) => {
     const failing = await createAzure({ base_url: resource(scenario) });
     const healthy = await createAzure();
-    const key = await keyFor([failing, healthy]);
+    const key = await keyForChain([failing, healthy]);
     const res = await postChat(key.secret, { ...BODY, stream: true });
     expect(res.status).toBe(200);
     expect(res.headers.get("x-langwatch-provider")).toBe(healthy.name);
@@ -156,7 +149,7 @@ describe("errors and fallback", () => {
   it("a 400 in Azure's shape is final and passed through unchanged", async () => {
     const failing = await createAzure({ base_url: resource("status-400") });
     const healthy = await createAzure();
-    const key = await keyFor([failing, healthy]);
+    const key = await keyForChain([failing, healthy]);
     const res = await postChat(key.secret, BODY);
     expect(res.status).toBe(400);
     expect(res.headers.get("x-langwatch-provider")).toBe(failing.name);
@@ -177,7 +170,7 @@ describe("settings", () => {
     const broken = await createAzure();
     await storeSettings(broken.name, { api_version: 20241021 });
     const healthy = await createAzure();
-    const key = await keyFor([broken, healthy]);
+    const key = await keyForChain([broken, healthy]);
     const res = await postChat(key.secret, BODY);
     expect(res.status).toBe(200);
     expect(res.headers.get("x-langwatch-provider")).toBe(healthy.name);
@@ -188,7 +181,7 @@ describe("settings", () => {
   it("with no other binding, the 502 says which binding and which setting", async () => {
     const broken = await createAzure();
     await storeSettings(broken.name, { deployments: { "gpt-4o-mini": "../../v1/other" } });
-    const key = await keyFor([broken]);
+    const key = await keyForChain([broken]);
     const res = await postChat(key.secret, BODY);
     expect(res.status).toBe(502);
     const error = await readOpenAIError(res);

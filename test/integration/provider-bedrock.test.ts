@@ -9,10 +9,18 @@ import {
   FAKE_TOOL_USE_ID,
 } from "../fake-provider/bedrock";
 import { FAKE_REPLY_WORDS } from "../fake-provider/openai";
-import { adminFetch, createKey, createProvider, expectInvalid, uniqueName, type ProviderReply } from "../helpers/admin";
+import {
+  adminFetch,
+  createProvider,
+  expectInvalid,
+  keyForChain,
+  uniqueName,
+  type ProviderReply,
+} from "../helpers/admin";
 import { messagesSettled, postMessages, readAnthropicError } from "../helpers/anthropic";
-import { FAKE_BASE, installFakeUpstream, recorded } from "../helpers/fake-upstream";
-import { parseSse, postChat, readOpenAIError, streamedContent, type SseEvent } from "../helpers/gateway";
+import { logLines } from "../helpers/control-plane";
+import { fakeRoot, installFakeUpstream, recorded } from "../helpers/fake-upstream";
+import { parseSse, postChat, readOpenAIError, REQUEST_ID, streamedContent, type SseEvent } from "../helpers/gateway";
 import { chatSettled, drainOutbox, ledgerRows } from "../helpers/limits";
 
 /**
@@ -43,31 +51,22 @@ const WEATHER_TOOL = {
 };
 const ANTHROPIC_WEATHER_TOOL = { name: "get_weather", input_schema: WEATHER_TOOL.function.parameters };
 
-/** The root of a fake Bedrock endpoint playing `scenario`. */
-const root = (scenario?: string) => `${FAKE_BASE}${scenario ? `/s/${scenario}` : ""}`;
-
 /** A SigV4 binding (or a Bedrock API key one with `bearer`) at the fake provider. */
 function createBedrock(scenario?: string, opts: { bearer?: boolean; secret?: string } = {}): Promise<ProviderReply> {
   return createProvider({
     name: uniqueName("bedrock"),
     type: "bedrock",
-    base_url: root(scenario),
+    base_url: fakeRoot(scenario),
     api_key_secret: null,
     api_key: opts.bearer ? FAKE_BEDROCK_API_KEY : (opts.secret ?? FAKE_AWS_SECRET_ACCESS_KEY),
     settings: opts.bearer ? { region: "eu-west-3" } : { region: "eu-west-3", access_key_id: FAKE_AWS_ACCESS_KEY_ID },
   });
 }
 
-async function keyFor(providers: ProviderReply[]) {
-  return createKey({
-    config: { providers: providers.map((p) => p.name), fallback: { max_attempts: 3, attempt_timeout_ms: 1_000 } },
-  });
-}
-
 async function chain(...scenarios: string[]) {
   const providers: ProviderReply[] = [];
   for (const s of scenarios) providers.push(await createBedrock(s || undefined));
-  return { providers, key: await keyFor(providers) };
+  return { providers, key: await keyForChain(providers) };
 }
 
 interface Completion {
@@ -110,7 +109,7 @@ function terminalFrame(events: SseEvent[]): { type: string; code: string; messag
 describe("the request on the wire", () => {
   it("POSTs a Converse body to /model/{id}/converse, SigV4-signed for bedrock in the binding's region", async () => {
     const bedrock = await createBedrock();
-    const key = await keyFor([bedrock]);
+    const key = await keyForChain([bedrock]);
     const res = await postChat(key.secret, { ...CHAT, temperature: 0.2, max_tokens: 50, stop: "END" });
     // The fake provider recomputed the signature from its copy of the secret: a 200 means it matched.
     expect(res.status).toBe(200);
@@ -157,7 +156,7 @@ describe("the request on the wire", () => {
 
   it("with a Bedrock API key, sends it as a bearer token and signs nothing", async () => {
     const bedrock = await createBedrock(undefined, { bearer: true });
-    const key = await keyFor([bedrock]);
+    const key = await keyForChain([bedrock]);
     const res = await postChat(key.secret, CHAT);
     expect(res.status).toBe(200);
     expect(recorded[0]?.headers.authorization).toBe(`Bearer ${FAKE_BEDROCK_API_KEY}`);
@@ -167,7 +166,7 @@ describe("the request on the wire", () => {
   it("a signature made with the wrong secret is Bedrock's 403, passed through in OpenAI's envelope, not retried", async () => {
     const wrong = await createBedrock(undefined, { secret: "not-the-secret" });
     const healthy = await createBedrock();
-    const key = await keyFor([wrong, healthy]);
+    const key = await keyForChain([wrong, healthy]);
     const res = await postChat(key.secret, CHAT);
     expect(res.status).toBe(403);
     expect(res.headers.get("x-langwatch-provider")).toBe(wrong.name);
@@ -500,7 +499,7 @@ describe("errors and fallback", () => {
 describe("a stream that fails midway", () => {
   it.each([
     ["exception-after-3", /broke after 3 chunks \(Bedrock reported throttlingException mid-stream: Too many tokens/],
-    ["drop-after-3", /broke after 3 chunks \(fake Bedrock dropped the connection\)/],
+    ["drop-after-3", /broke after 3 chunks \(fake provider dropped the connection\)/],
     ["truncate-after-3", /closed the stream before its messageStop event/],
     ["cut-after-3", /ended inside a message/],
     ["corrupt-after-3", /corrupt.*checksum/],
@@ -573,17 +572,37 @@ describe("settings", () => {
       .bind(JSON.stringify({ region: 42 }), broken.name)
       .run();
     const healthy = await createBedrock();
-    const key = await keyFor([broken, healthy]);
+    const key = await keyForChain([broken, healthy]);
     const res = await postChat(key.secret, CHAT);
     expect(res.status).toBe(200);
     expect(res.headers.get("x-langwatch-provider")).toBe(healthy.name);
     expect(recorded).toHaveLength(1);
 
-    const alone = await keyFor([broken]);
+    const alone = await keyForChain([broken]);
     const failed = await postChat(alone.secret, CHAT);
     expect(failed.status).toBe(502);
     expect((await readOpenAIError(failed)).message).toContain(
       `binding ${broken.name} (bedrock) has an invalid settings.region`,
     );
+  });
+});
+
+describe("logs", () => {
+  it("parameters Bedrock cannot honour are logged with the request's id", async () => {
+    const info = vi.spyOn(console, "log");
+    const { providers, key } = await chain("");
+    const res = await postChat(key.secret, { ...CHAT, presence_penalty: 0.5, seed: 7 });
+    expect(res.status).toBe(200);
+    const lines = logLines(info, "translation_dropped_params");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      level: "info",
+      request_id: res.headers.get("x-langwatch-request-id"),
+      provider: providers[0]?.name,
+      model: MODEL,
+    });
+    expect(lines[0]?.request_id).toMatch(REQUEST_ID);
+    expect(String(lines[0]?.dropped)).toContain("presence_penalty");
+    expect(String(lines[0]?.dropped)).toContain("seed");
   });
 });

@@ -2,8 +2,8 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { geminiError } from "../fake-provider/gemini";
 import { FAKE_REPLY_WORDS } from "../fake-provider/openai";
-import { createKey, createProvider, uniqueName, type ProviderReply } from "../helpers/admin";
-import { FAKE_BASE, installFakeUpstream, recorded } from "../helpers/fake-upstream";
+import { createProvider, keyForChain, uniqueName, type ProviderReply } from "../helpers/admin";
+import { FAKE_BASE, FAKE_PROVIDER_KEY, fakeRoot, installFakeUpstream, recorded } from "../helpers/fake-upstream";
 import { parseSse, postChat, readOpenAIError, streamedContent, USER_MESSAGE } from "../helpers/gateway";
 import { chatSettled, drainOutbox, FAKE_USAGE, ledgerRows } from "../helpers/limits";
 import type { ProviderBinding } from "../../src/control-plane/bundles";
@@ -19,28 +19,21 @@ import { familyFor } from "../../src/providers/registry";
 beforeEach(() => installFakeUpstream());
 afterEach(() => vi.restoreAllMocks());
 
-const FAKE_KEY = "sk-fake-provider-key"; // FAKE_OPENAI_KEY in vitest.config.ts
 const MODEL = "gemini-2.5-flash";
 const BODY = { model: MODEL, messages: USER_MESSAGE };
 const CHAT_PATH = "/v1beta/openai/chat/completions";
 
 /** The API root of a fake Gemini playing `scenario`. */
-const geminiRoot = (scenario?: string) => `${FAKE_BASE}${scenario ? `/s/${scenario}` : ""}/v1beta/openai`;
+const geminiRoot = (scenario?: string) => `${fakeRoot(scenario)}/v1beta/openai`;
 
 function createGemini(fields: Record<string, unknown> = {}): Promise<ProviderReply> {
   return createProvider({ name: uniqueName("gemini"), type: "gemini", base_url: geminiRoot(), ...fields });
 }
 
-async function keyFor(providers: ProviderReply[]) {
-  return createKey({
-    config: { providers: providers.map((p) => p.name), fallback: { max_attempts: 3, attempt_timeout_ms: 1_000 } },
-  });
-}
-
 describe("the request on the wire", () => {
   it("posts OpenAI's body to {base_url}/chat/completions with the key as a Bearer token", async () => {
     const gemini = await createGemini();
-    const key = await keyFor([gemini]);
+    const key = await keyForChain([gemini]);
     const res = await postChat(key.secret, { ...BODY, temperature: 0.3 });
     expect(res.status).toBe(200);
     expect(res.headers.get("x-langwatch-provider")).toBe(gemini.name);
@@ -53,7 +46,7 @@ describe("the request on the wire", () => {
     expect(sent?.method).toBe("POST");
     expect(sent?.path).toBe(CHAT_PATH);
     expect(sent?.query).toEqual({});
-    expect(sent?.headers.authorization).toBe(`Bearer ${FAKE_KEY}`);
+    expect(sent?.headers.authorization).toBe(`Bearer ${FAKE_PROVIDER_KEY}`);
     expect(sent?.headers["api-key"]).toBeUndefined();
     expect(sent?.headers["x-goog-api-key"]).toBeUndefined();
     expect(sent?.body).toEqual({ ...BODY, temperature: 0.3 });
@@ -93,13 +86,13 @@ describe("the request on the wire", () => {
     );
     expect(GEMINI_BASE_URL).toBe("https://generativelanguage.googleapis.com/v1beta/openai");
     expect(seen.map((s) => s.url)).toEqual([`${GEMINI_BASE_URL}/chat/completions`]);
-    expect(seen[0]?.headers.get("authorization")).toBe(`Bearer ${FAKE_KEY}`);
+    expect(seen[0]?.headers.get("authorization")).toBe(`Bearer ${FAKE_PROVIDER_KEY}`);
   });
 
   it("the fake endpoint refuses a request without a Bearer key, in Google's shape (what the test double checks)", async () => {
     const res = await fetch(`${geminiRoot()}/chat/completions`, {
       method: "POST",
-      headers: { "x-goog-api-key": FAKE_KEY, "content-type": "application/json" },
+      headers: { "x-goog-api-key": FAKE_PROVIDER_KEY, "content-type": "application/json" },
       body: JSON.stringify(BODY),
     });
     expect(res.status).toBe(401);
@@ -112,7 +105,7 @@ describe("the request on the wire", () => {
 describe("streaming", () => {
   it("streams through with the usage chunk requested upstream and hidden from a client that did not ask", async () => {
     const gemini = await createGemini();
-    const key = await keyFor([gemini]);
+    const key = await keyForChain([gemini]);
     const res = await postChat(key.secret, { ...BODY, stream: true });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/event-stream");
@@ -121,13 +114,13 @@ describe("streaming", () => {
     expect(events.at(-1)?.data).toBe("[DONE]");
     expect(events.some((e) => e.data.includes('"usage":{'))).toBe(false);
     expect(recorded[0]?.path).toBe(CHAT_PATH);
-    expect(recorded[0]?.headers.authorization).toBe(`Bearer ${FAKE_KEY}`);
+    expect(recorded[0]?.headers.authorization).toBe(`Bearer ${FAKE_PROVIDER_KEY}`);
     expect(recorded[0]?.body).toMatchObject({ stream: true, stream_options: { include_usage: true } });
   });
 
   it("a client that asked for usage gets the usage chunk", async () => {
     const gemini = await createGemini();
-    const key = await keyFor([gemini]);
+    const key = await keyForChain([gemini]);
     const res = await postChat(key.secret, { ...BODY, stream: true, stream_options: { include_usage: true } });
     const events = parseSse(await res.text());
     const usage = events.find((e) => e.data.includes('"usage":{'));
@@ -141,7 +134,7 @@ describe("usage", () => {
     ["a stream", true],
   ])("%s is recorded with its tokens", async (_, stream) => {
     const gemini = await createGemini();
-    const key = await keyFor([gemini]);
+    const key = await keyForChain([gemini]);
     const reply = await chatSettled(key.secret, { ...BODY, stream });
     expect(reply.status).toBe(200);
     await drainOutbox(key.id);
@@ -164,7 +157,7 @@ describe("errors and fallback", () => {
     async (scenario) => {
       const failing = await createGemini({ base_url: geminiRoot(scenario) });
       const healthy = await createGemini();
-      const key = await keyFor([failing, healthy]);
+      const key = await keyForChain([failing, healthy]);
       const res = await postChat(key.secret, BODY);
       expect(res.status).toBe(200);
       expect(res.headers.get("x-langwatch-provider")).toBe(healthy.name);
@@ -176,7 +169,7 @@ describe("errors and fallback", () => {
   it("falls back from Gemini to a binding of another family before the first byte of a stream", async () => {
     const failing = await createGemini({ base_url: geminiRoot("status-503") });
     const azure = await createProvider({ name: uniqueName("azure"), type: "azure", base_url: FAKE_BASE });
-    const key = await keyFor([failing, azure]);
+    const key = await keyForChain([failing, azure]);
     const res = await postChat(key.secret, { ...BODY, stream: true });
     expect(res.status).toBe(200);
     expect(res.headers.get("x-langwatch-provider")).toBe(azure.name);
@@ -187,7 +180,7 @@ describe("errors and fallback", () => {
   it("a 400 is final and passed through unchanged, Google's array shape included", async () => {
     const failing = await createGemini({ base_url: geminiRoot("status-400") });
     const healthy = await createGemini();
-    const key = await keyFor([failing, healthy]);
+    const key = await keyForChain([failing, healthy]);
     const res = await postChat(key.secret, BODY);
     expect(res.status).toBe(400);
     expect(res.headers.get("x-langwatch-provider")).toBe(failing.name);
@@ -198,7 +191,7 @@ describe("errors and fallback", () => {
   it("exhausting the chain lists each Gemini attempt", async () => {
     const a = await createGemini({ base_url: geminiRoot("status-503") });
     const b = await createGemini({ base_url: geminiRoot("status-429") });
-    const key = await keyFor([a, b]);
+    const key = await keyForChain([a, b]);
     const res = await postChat(key.secret, BODY);
     expect(res.status).toBe(502);
     const error = await readOpenAIError(res);

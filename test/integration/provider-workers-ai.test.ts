@@ -9,9 +9,17 @@ import {
   type FakeAIOptions,
   type FakeAIShape,
 } from "../fake-provider/workers-ai";
-import { adminFetch, createKey, createProvider, expectInvalid, uniqueName, type ProviderReply } from "../helpers/admin";
+import {
+  adminFetch,
+  createProvider,
+  expectInvalid,
+  keyForChain,
+  uniqueName,
+  type ProviderReply,
+} from "../helpers/admin";
+import { logLines } from "../helpers/control-plane";
 import { installFakeUpstream, recorded } from "../helpers/fake-upstream";
-import { fetchWithEnv, GATEWAY, parseSse, streamedContent, type SseEvent } from "../helpers/gateway";
+import { fetchWithEnv, GATEWAY, parseSse, REQUEST_ID, streamedContent, type SseEvent } from "../helpers/gateway";
 import { drainOutbox, ledgerRows } from "../helpers/limits";
 
 /**
@@ -47,10 +55,6 @@ function createWorkersAI(settings?: Record<string, unknown>): Promise<ProviderRe
   });
 }
 
-async function keyFor(providers: ProviderReply[], fallback = { max_attempts: 3, attempt_timeout_ms: 1_000 }) {
-  return createKey({ config: { providers: providers.map((p) => p.name), fallback } });
-}
-
 interface Reply {
   status: number;
   headers: Headers;
@@ -77,7 +81,7 @@ const messages = (secret: string, body: unknown, env: Record<string, unknown>) =
 /** One workers-ai binding on a fake AI binding named AI; returns the key's secret and id, and the fake. */
 async function single(opts: FakeAIOptions = {}) {
   const provider = await createWorkersAI();
-  const key = await keyFor([provider]);
+  const key = await keyForChain([provider]);
   const ai = fakeAI(opts);
   return { provider, key, ai, env: { AI: ai.binding } };
 }
@@ -171,7 +175,7 @@ describe("a chat completion through the AI binding", () => {
 
   it("settings.binding names the Worker binding to call", async () => {
     const provider = await createWorkersAI({ binding: "AI_EU" });
-    const key = await keyFor([provider]);
+    const key = await keyForChain([provider]);
     const eu = fakeAI();
     const other = fakeAI();
     const reply = await chat(key.secret, { model: MODEL, messages: HI }, { AI_EU: eu.binding, AI: other.binding });
@@ -250,7 +254,7 @@ describe("streaming", () => {
   ])("a stream that %s midway: the partial answer, one terminal frame, no fallback", async (_, opts, why) => {
     const broken = await createWorkersAI({ binding: "AI_BROKEN" });
     const healthy = await createWorkersAI();
-    const key = await keyFor([broken, healthy]);
+    const key = await keyForChain([broken, healthy]);
     const bad = fakeAI(opts);
     const good = fakeAI();
     const reply = await chat(
@@ -382,7 +386,7 @@ describe("errors and fallback", () => {
   async function failingThenHealthy(error: unknown) {
     const failing = await createWorkersAI({ binding: "AI_FAILING" });
     const healthy = await createWorkersAI();
-    const key = await keyFor([failing, healthy]);
+    const key = await keyForChain([failing, healthy]);
     const bad = fakeAI({ throws: error });
     const good = fakeAI();
     return { failing, healthy, key, bad, good, env: { AI_FAILING: bad.binding, AI: good.binding } };
@@ -435,7 +439,7 @@ describe("errors and fallback", () => {
 
   it("a run that does not answer in time is a 504, and its signal was aborted", async () => {
     const provider = await createWorkersAI();
-    const key = await keyFor([provider], { max_attempts: 1, attempt_timeout_ms: 100 });
+    const key = await keyForChain([provider], { max_attempts: 1, attempt_timeout_ms: 100 });
     const ai = fakeAI({ hangs: true });
     const reply = await chat(key.secret, { model: MODEL, messages: HI }, { AI: ai.binding });
     expect(reply.status).toBe(504);
@@ -450,13 +454,13 @@ describe("errors and fallback", () => {
     async (_, value) => {
       const missing = await createWorkersAI({ binding: "AI_MISSING" });
       const fallback = await createProvider();
-      const both = await keyFor([missing, fallback]);
+      const both = await keyForChain([missing, fallback]);
       const served = await chat(both.secret, { model: MODEL, messages: HI }, { AI_MISSING: value });
       expect(served.status).toBe(200);
       expect(served.headers.get("x-langwatch-provider")).toBe(fallback.name);
       expect(recorded).toHaveLength(1);
 
-      const alone = await keyFor([missing]);
+      const alone = await keyForChain([missing]);
       const reply = await chat(alone.secret, { model: MODEL, messages: HI }, { AI_MISSING: value });
       expect(reply.status).toBe(502);
       expect(reply.text).toContain('add [ai] binding = \\"AI_MISSING\\" to wrangler.toml');
@@ -466,7 +470,7 @@ describe("errors and fallback", () => {
   it("an unreadable output is a 502 that moves on to the next binding", async () => {
     const failing = await createWorkersAI({ binding: "AI_ODD" });
     const healthy = await createWorkersAI();
-    const key = await keyFor([failing, healthy]);
+    const key = await keyForChain([failing, healthy]);
     const odd = { run: () => Promise.resolve({ result: "what?" }) };
     const reply = await chat(key.secret, { model: MODEL, messages: HI }, { AI_ODD: odd, AI: fakeAI().binding });
     expect(reply.status).toBe(200);
@@ -490,7 +494,7 @@ describe("settings", () => {
     await workerEnv.DB.prepare("UPDATE providers SET settings = ?, revision = revision + 1 WHERE name = ?")
       .bind(JSON.stringify({ binding: 5 }), broken.name)
       .run();
-    const key = await keyFor([broken]);
+    const key = await keyForChain([broken]);
     const reply = await chat(key.secret, { model: MODEL, messages: HI }, { AI: fakeAI().binding });
     expect(reply.status).toBe(502);
     expect(reply.text).toContain(
@@ -501,5 +505,25 @@ describe("settings", () => {
   it("a binding needs neither base_url nor a key", async () => {
     const provider = await createWorkersAI({ binding: "AI" });
     expect(provider.type).toBe("workers-ai");
+  });
+});
+
+describe("logs", () => {
+  it("parameters Workers AI cannot honour are logged with the request's id", async () => {
+    const info = vi.spyOn(console, "log");
+    const { provider, key, env } = await single();
+    const reply = await chat(key.secret, { model: MODEL, messages: HI, user: "someone", logit_bias: { "42": 1 } }, env);
+    expect(reply.status, reply.text).toBe(200);
+    const lines = logLines(info, "translation_dropped_params");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      level: "info",
+      request_id: reply.headers.get("x-langwatch-request-id"),
+      provider: provider.name,
+      model: MODEL,
+    });
+    expect(lines[0]?.request_id).toMatch(REQUEST_ID);
+    expect(String(lines[0]?.dropped)).toContain("user");
+    expect(String(lines[0]?.dropped)).toContain("logit_bias");
   });
 });

@@ -8,6 +8,7 @@ import {
   postMessages,
   readAnthropicError,
 } from "../helpers/anthropic";
+import { logLines } from "../helpers/control-plane";
 import { fakeBaseUrl, installFakeUpstream, recorded } from "../helpers/fake-upstream";
 import { fetchWithEnv, GATEWAY, parseSse } from "../helpers/gateway";
 import { drainOutbox, FAKE_USAGE, keyWithBindings, ledgerRows, PRICED_MODEL } from "../helpers/limits";
@@ -97,9 +98,7 @@ describe("not streamed", () => {
       messages: [{ role: "system", content: "You are terse." }, { role: "user" }],
       tools: [{ type: "function", function: { name: "lookup" } }],
     });
-    const dropped = info.mock.calls
-      .map((args) => JSON.parse(String(args[0])) as Record<string, unknown>)
-      .filter((l) => l.event === "translation_dropped_params");
+    const dropped = logLines(info, "translation_dropped_params");
     expect(dropped).toHaveLength(1);
     expect(dropped[0]).toMatchObject({ level: "info", dropped: "cache_control" });
   });

@@ -3,6 +3,7 @@ import { FAKE_ANTHROPIC_USAGE } from "../fake-provider/anthropic";
 import { FAKE_REPLY_WORDS } from "../fake-provider/openai";
 import { createKey, createProvider } from "../helpers/admin";
 import { anthropicChain, fakeAnthropicBaseUrl } from "../helpers/anthropic";
+import { logLines } from "../helpers/control-plane";
 import { fakeBaseUrl, installFakeUpstream, recorded } from "../helpers/fake-upstream";
 import { parseSse, postChat, readOpenAIError, streamedContent, USER_MESSAGE } from "../helpers/gateway";
 import { chatSettled, drainOutbox, ledgerRows, PRICED_MODEL } from "../helpers/limits";
@@ -64,9 +65,7 @@ describe("not streamed", () => {
     const res = await postChat(key.secret, { ...CHAT, presence_penalty: 0.5, seed: 7 });
     expect(res.status).toBe(200);
     expect((recorded[0]?.body as Record<string, unknown>).presence_penalty).toBeUndefined();
-    const lines = info.mock.calls
-      .map((args) => JSON.parse(String(args[0])) as Record<string, unknown>)
-      .filter((l) => l.event === "translation_dropped_params");
+    const lines = logLines(info, "translation_dropped_params");
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ level: "info", model: "claude-test" });
     expect(String(lines[0]?.dropped)).toContain("presence_penalty");

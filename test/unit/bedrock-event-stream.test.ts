@@ -1,3 +1,4 @@
+import { EventStreamCodec } from "@smithy/eventstream-codec";
 import { describe, expect, it } from "vitest";
 import {
   EventStreamError,
@@ -5,64 +6,26 @@ import {
   EventStreamSplitter,
   decodeMessage,
 } from "../../src/providers/bedrock-event-stream";
-import { eventMessage } from "../fake-provider/bedrock";
+import { encodeEventMessage } from "../fake-provider/event-stream";
+import { concat } from "../fake-provider/scenario-stream";
 
 /**
- * The AWS event-stream framing, checked against frames built here by hand from the format's
- * definition (with an independent CRC32), not only against the codec that decodes them.
+ * The AWS event-stream framing, checked against messages written by the tests' own encoder
+ * (test/fake-provider/event-stream.ts, built by hand from the format's definition with its own
+ * CRC32), not only against the codec that decodes them.
  */
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of bytes) c = (CRC_TABLE[(c ^ b) & 0xff] as number) ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-/** A message as the format defines it: prelude, prelude CRC, string headers (type 7), payload, message CRC. */
-function frame(headers: Record<string, string>, payload: string): Uint8Array {
-  const headerBytes: number[] = [];
-  for (const [name, value] of Object.entries(headers)) {
-    const n = encoder.encode(name);
-    const v = encoder.encode(value);
-    headerBytes.push(n.length, ...n, 7, v.length >> 8, v.length & 0xff, ...v);
-  }
-  const body = encoder.encode(payload);
-  const total = 12 + headerBytes.length + body.length + 4;
-  const out = new Uint8Array(total);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, total);
-  view.setUint32(4, headerBytes.length);
-  view.setUint32(8, crc32(out.subarray(0, 8)));
-  out.set(headerBytes, 12);
-  out.set(body, 12 + headerBytes.length);
-  view.setUint32(total - 4, crc32(out.subarray(0, total - 4)));
-  return out;
-}
-
-const DELTA = frame(
+const DELTA = encodeEventMessage(
   { ":event-type": "contentBlockDelta", ":content-type": "application/json", ":message-type": "event" },
   '{"contentBlockIndex":0,"delta":{"text":"Hi"}}',
 );
-const STOP = frame({ ":event-type": "messageStop", ":message-type": "event" }, '{"stopReason":"end_turn"}');
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+const STOP = encodeEventMessage(
+  { ":event-type": "messageStop", ":message-type": "event" },
+  '{"stopReason":"end_turn"}',
+);
 
 function bodyOf(chunks: Uint8Array[], error?: Error): ReadableStream<Uint8Array> {
   let i = 0;
@@ -93,14 +56,21 @@ describe("decodeMessage", () => {
     expect(JSON.parse(decoder.decode(m.payload))).toEqual({ contentBlockIndex: 0, delta: { text: "Hi" } });
   });
 
-  it("agrees with the fake provider's encoder, byte for byte", () => {
-    const payload = { contentBlockIndex: 0, delta: { text: "Hi" } };
-    const fake = eventMessage("contentBlockDelta", payload);
-    const expected = frame(
-      { ":event-type": "contentBlockDelta", ":content-type": "application/json", ":message-type": "event" },
-      JSON.stringify({ ...payload, p: "abcdefghijklmnopqrstuvwxyzABCDEF" }),
+  it("the tests' encoder agrees with AWS's own (@smithy/eventstream-codec), byte for byte", () => {
+    const codec = new EventStreamCodec(
+      (bytes: Uint8Array) => decoder.decode(bytes),
+      (text: string) => encoder.encode(text),
     );
-    expect([...fake]).toEqual([...expected]);
+    const headers = { ":exception-type": "throttlingException", ":message-type": "exception" };
+    const payload = '{"message":"Too many tokens, ünïcode"}';
+    const expected = codec.encode({
+      headers: {
+        ":exception-type": { type: "string", value: headers[":exception-type"] },
+        ":message-type": { type: "string", value: headers[":message-type"] },
+      },
+      body: encoder.encode(payload),
+    });
+    expect([...encodeEventMessage(headers, payload)]).toEqual([...expected]);
   });
 
   it("refuses a message whose payload CRC does not match", () => {

@@ -30,8 +30,17 @@ export interface Stack {
   gatewayUrl(): string;
   /** The secret of a seeded key by its name; any other string is returned as it is. */
   secret(keyOrSecret: string): string;
+  /** The fake provider's root URL (healthy: no scenario prefix). */
+  fakeUrl(): string;
   /** What the fake provider received since the current test began. */
   fakeRequests(): Promise<RecordedRequest[]>;
+  /** The gateway's admin token (`LW_GATEWAY_ADMIN_TOKEN`), for clients of the admin API such as the CLI. */
+  adminToken(): string;
+  /**
+   * Calls the gateway's admin API (`/admin/v1` + path) with its admin token: a JSON body is POSTed,
+   * no body is a GET. For what the seed cannot write, such as a binding's `settings`.
+   */
+  adminFetch(path: string, body?: unknown): Promise<Response>;
 }
 
 /** The Worker secret that seeded bindings name in `api_key_secret`. */
@@ -50,6 +59,7 @@ export function useStack(
   let fake: Worker | undefined;
   let gateway: Worker | undefined;
   const secrets: Record<string, string> = {};
+  const adminToken = randomBytes(24).toString("hex");
 
   beforeAll(async () => {
     const dir = await run.create();
@@ -81,7 +91,7 @@ export function useStack(
         LW_VIRTUAL_KEY_PEPPER: pepper,
         LW_GATEWAY_INTERNAL_SECRET: randomBytes(32).toString("hex"),
         LW_GATEWAY_JWT_SECRET: randomBytes(32).toString("hex"),
-        LW_GATEWAY_ADMIN_TOKEN: randomBytes(24).toString("hex"),
+        LW_GATEWAY_ADMIN_TOKEN: adminToken,
         [FAKE_KEY_SECRET]: fakeProviderKey,
       },
     });
@@ -98,6 +108,14 @@ export function useStack(
   return {
     gatewayUrl: () => gateway?.url ?? "",
     secret: (keyOrSecret) => secrets[keyOrSecret] ?? keyOrSecret,
+    fakeUrl: () => fake?.url ?? "",
     fakeRequests: async () => (await (await fetch(`${fake?.url}/__requests`)).json()) as RecordedRequest[],
+    adminToken: () => adminToken,
+    adminFetch: (path, body) =>
+      fetch(`${gateway?.url}/admin/v1${path}`, {
+        method: body === undefined ? "GET" : "POST",
+        headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      }),
   };
 }
