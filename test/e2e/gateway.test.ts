@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import OpenAI from "openai";
-import type { ChatCompletionChunk } from "openai/resources/chat/completions";
 import { describe, expect, it } from "vitest";
 import { FAKE_REPLY_WORDS } from "../fake-provider/openai";
+import { collect, contentOf } from "./support/sdk-clients";
 import { FAKE_KEY_SECRET, useStack } from "./support/stack";
 
 /**
@@ -47,20 +47,6 @@ const fakeRequests = stack.fakeRequests;
 function client(keyOrSecret: string): OpenAI {
   return new OpenAI({ baseURL: `${stack.gatewayUrl()}/v1`, apiKey: stack.secret(keyOrSecret), maxRetries: 0 });
 }
-
-async function collect(
-  stream: AsyncIterable<ChatCompletionChunk>,
-): Promise<{ chunks: ChatCompletionChunk[]; error: unknown }> {
-  const chunks: ChatCompletionChunk[] = [];
-  try {
-    for await (const chunk of stream) chunks.push(chunk);
-    return { chunks, error: null };
-  } catch (error) {
-    return { chunks, error };
-  }
-}
-
-const contentOf = (chunks: ChatCompletionChunk[]) => chunks.map((c) => c.choices[0]?.delta.content ?? "").join("");
 
 describe("chat completions through the openai client", () => {
   it("answers a non-streaming request, with the contract's response headers", async () => {
