@@ -6,8 +6,10 @@
  * - The queue lives in the isolate and holds plain data only; the flush gets its stub then, in the
  *   context of the request whose timer fired.
  * - Every request waits (in `waitUntil`) for the flush that carries its item, so the isolate stays
- *   alive until its settlement is delivered; a failed flush is retried once, then each request in it
- *   sees the error and logs it (the objects' sweeps release reservations nobody settled).
+ *   alive until its settlement is delivered. A failed flush is retried once; if it fails again, each
+ *   item is delivered on its own, so one item the object refuses cannot take the others down with
+ *   it. A request whose item still fails sees the error and logs it (the objects' sweeps release
+ *   reservations nobody settled).
  * - The window only delays when a settlement lands, never what it says: reservations are held a
  *   little longer, which can only refuse sooner, never admit more.
  */
@@ -18,12 +20,15 @@ export const SETTLE_WINDOW_MS = 50;
 export const SETTLE_BATCH_MAX = 100;
 const RETRY_DELAY_MS = 250;
 
-interface Batch<T> {
-  items: T[];
-  timer: ReturnType<typeof setTimeout> | null;
-  delivered: Promise<void>;
+interface Waiter<T> {
+  item: T;
   resolve: () => void;
   reject: (err: unknown) => void;
+}
+
+interface Batch<T> {
+  waiters: Waiter<T>[];
+  timer: ReturnType<typeof setTimeout> | null;
   deliver: (items: T[]) => Promise<void>;
 }
 
@@ -36,33 +41,27 @@ export class SettlementQueue<T> {
   ) {}
 
   /**
-   * Queues `item` for the object named `target`; resolves once the batch holding it was delivered.
-   * `deliver` sends a whole batch (the first caller's is used for the batch; all callers of one
+   * Queues `item` for the object named `target`; resolves once it was delivered, rejects if it could
+   * not be. `deliver` sends a batch (the first caller's is used for the batch; all callers of one
    * target pass the same).
    */
   enqueue(target: string, item: T, deliver: (items: T[]) => Promise<void>): Promise<void> {
     let batch = this.open.get(target);
     if (batch === undefined) {
-      let resolve!: () => void;
-      let reject!: (err: unknown) => void;
-      const delivered = new Promise<void>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      batch = { items: [], timer: null, delivered, resolve, reject, deliver };
-      const opened = batch;
-      batch.timer = setTimeout(() => this.flush(target, opened), this.windowMs);
-      this.open.set(target, batch);
+      const opened: Batch<T> = { waiters: [], timer: null, deliver };
+      opened.timer = setTimeout(() => this.flush(target, opened), this.windowMs);
+      this.open.set(target, opened);
+      batch = opened;
     }
-    batch.items.push(item);
-    if (batch.items.length >= this.maxItems) this.flush(target, batch);
-    return batch.delivered;
+    const delivered = new Promise<void>((resolve, reject) => batch.waiters.push({ item, resolve, reject }));
+    if (batch.waiters.length >= this.maxItems) this.flush(target, batch);
+    return delivered;
   }
 
   /** Items waiting, all targets together (tests and diagnostics). */
   get pending(): number {
     let n = 0;
-    for (const b of this.open.values()) n += b.items.length;
+    for (const b of this.open.values()) n += b.waiters.length;
     return n;
   }
 
@@ -70,8 +69,31 @@ export class SettlementQueue<T> {
     if (this.open.get(target) !== batch) return; // already flushed (size reached before the timer)
     this.open.delete(target);
     if (batch.timer !== null) clearTimeout(batch.timer);
-    withOneRetry(() => batch.deliver(batch.items)).then(batch.resolve, batch.reject);
+    void deliverAll(batch);
   }
+}
+
+async function deliverAll<T>(batch: Batch<T>): Promise<void> {
+  const { waiters, deliver } = batch;
+  try {
+    await withOneRetry(() => deliver(waiters.map((w) => w.item)));
+    for (const w of waiters) w.resolve();
+    return;
+  } catch (err) {
+    if (waiters.length === 1) {
+      waiters[0]?.reject(err);
+      return;
+    }
+  }
+  // The batch failed twice: one by one, so only the items that really fail are lost to the sweep.
+  await Promise.all(
+    waiters.map((w) =>
+      deliver([w.item]).then(
+        () => w.resolve(),
+        (err: unknown) => w.reject(err),
+      ),
+    ),
+  );
 }
 
 async function withOneRetry(run: () => Promise<void>): Promise<void> {

@@ -63,11 +63,29 @@ describe("SettlementQueue", () => {
     ]);
   });
 
-  it("rejects every caller of a batch that fails twice", async () => {
+  it("rejects every caller of a batch that fails twice, one by one too", async () => {
     const q = new SettlementQueue<number>(5, 100);
-    const broken = () => Promise.reject(new Error("gone"));
+    const calls: number[][] = [];
+    const broken = (items: number[]) => {
+      calls.push([...items]);
+      return Promise.reject(new Error("gone"));
+    };
     const results = await Promise.allSettled([q.enqueue("a", 1, broken), q.enqueue("a", 2, broken)]);
     expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
     expect(results[0]?.status === "rejected" && String(results[0].reason)).toContain("gone");
+    expect(calls).toEqual([[1, 2], [1, 2], [1], [2]]);
+  });
+
+  it("after a batch fails twice, delivers the others one by one: one bad item fails alone", async () => {
+    const q = new SettlementQueue<number>(5, 100);
+    const delivered: number[] = [];
+    const refusesSeven = (items: number[]) => {
+      if (items.includes(7)) return Promise.reject(new TypeError("invalid item 7"));
+      delivered.push(...items);
+      return Promise.resolve();
+    };
+    const results = await Promise.allSettled([6, 7, 8].map((n) => q.enqueue("a", n, refusesSeven)));
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(delivered.sort()).toEqual([6, 8]);
   });
 });
