@@ -84,3 +84,24 @@ export function proxyPath(rest: string): string {
   }
   return rest;
 }
+
+/**
+ * A proxied call whose body names no model (a GET, a non-JSON body, a provider that puts the model in
+ * the path) cannot be checked against the key's model allowlist or rules, nor priced for its budgets.
+ * On a key that has any of those, it is refused rather than let through ungoverned.
+ */
+export function requireModelWhenGoverned(bundle: KeyBundle, model: string | null): void {
+  if (model !== null) return;
+  const { models_allowed, policy_rules } = bundle.config;
+  const why = [
+    models_allowed !== null ? "a models_allowed list" : null,
+    policy_rules.models.allow !== null || policy_rules.models.deny.length > 0 ? "policy_rules.models" : null,
+    bundle.budgets.length > 0 ? "budgets" : null,
+  ].filter((w): w is string => w !== null);
+  if (why.length === 0) return;
+  throw new ProxyRefusal(
+    400,
+    "proxy_model_required",
+    `This key has ${why.join(" and ")}, so a proxied call must name its model: send a JSON body with a "model" field, or use the /v1 routes.`,
+  );
+}

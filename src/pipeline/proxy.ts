@@ -12,7 +12,7 @@ import type { RequestContext } from "./context";
 import { estimatePromptTokens, maxOutputTokens } from "./estimate-tokens";
 import { readProxyBody, type ProxyBody } from "./proxy-body";
 import { proxyResponse, type ProxyOutcome } from "./proxy-respond";
-import { proxyPath, proxyTarget, ProxyRefusal, requireProxyEnabled } from "./proxy-target";
+import { proxyPath, proxyTarget, ProxyRefusal, requireModelWhenGoverned, requireProxyEnabled } from "./proxy-target";
 import type { ModelTarget } from "./resolve-model";
 import { settle, type Settlement } from "./settle";
 
@@ -91,6 +91,7 @@ export async function proxy(ctx: RequestContext, headers: Headers, call: ProxyCa
     );
   }
   const body = readProxyBody(ctx.rawBody); // 3. what the gateway reads of the body (it never changes it)
+  requireModelWhenGoverned(bundle, body.model ?? null); // nothing the key governs passes unchecked
   const targets: ModelTarget[] = body.model ? [{ binding, model: body.model }] : [];
   ctx.meta.model = body.model ?? undefined;
   const allowed = body.json ? enforcePolicy(ctx, bundle, { body: body.json, targets }) : targets; // 4. policy

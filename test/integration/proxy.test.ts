@@ -540,6 +540,20 @@ describe("governance applies to the proxy", () => {
     expect(allowed.status).toBe(200);
   });
 
+  it.each([
+    ["a models_allowed list", { models_allowed: ["gpt-4o"] }],
+    ["policy_rules.models", { policy_rules: { models: { allow: null, deny: ["^o1"] } } }],
+  ])("a call that names no model is refused on a key with %s, and nothing is sent", async (why, config) => {
+    const provider = await fakeOpenAI();
+    const key = await proxyKey([provider], config);
+    const reply = await proxied(`${provider.name}/models`, { secret: key.secret });
+    expect(reply.status).toBe(400);
+    const error = await errorOf(reply);
+    expect(error).toMatchObject({ type: "invalid_request_error", code: "proxy_model_required" });
+    expect(error.message).toContain(why);
+    expect(recorded).toEqual([]);
+  });
+
   it("a JSON answer's usage is recorded with its cost, provider and model", async () => {
     const provider = await fakeOpenAI("", { prices: { [PRICED_MODEL]: PRICE } });
     const key = await proxyKey([provider]);
