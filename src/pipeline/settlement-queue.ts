@@ -20,16 +20,28 @@ export const SETTLE_WINDOW_MS = 50;
 export const SETTLE_BATCH_MAX = 100;
 const RETRY_DELAY_MS = 250;
 
-interface Waiter<T> {
-  item: T;
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
+/** Per item of a batch: delivered, or why it could not be. */
+type Outcome = { delivered: true } | { delivered: false; error: Error };
+type Outcomes = Outcome[];
+
+const DELIVERED: Outcome = { delivered: true };
+const failed = (err: unknown): Outcome => ({
+  delivered: false,
+  error: err instanceof Error ? err : new Error(String(err)),
+});
 
 interface Batch<T> {
-  waiters: Waiter<T>[];
+  items: T[];
   timer: ReturnType<typeof setTimeout> | null;
   deliver: (items: T[]) => Promise<void>;
+  /**
+   * Settled once with every item's outcome. Created by the request that opened the batch, in whose
+   * context the timer fires: the runtime only lets a request settle promises of its own, so the
+   * others wait on this one (waiting on another request's promise is allowed) instead of being
+   * settled from here.
+   */
+  outcomes: Promise<Outcomes>;
+  settle: (outcomes: Outcomes) => void;
 }
 
 export class SettlementQueue<T> {
@@ -48,20 +60,26 @@ export class SettlementQueue<T> {
   enqueue(target: string, item: T, deliver: (items: T[]) => Promise<void>): Promise<void> {
     let batch = this.open.get(target);
     if (batch === undefined) {
-      const opened: Batch<T> = { waiters: [], timer: null, deliver };
+      let settle!: (outcomes: Outcomes) => void;
+      const outcomes = new Promise<Outcomes>((resolve) => (settle = resolve));
+      const opened: Batch<T> = { items: [], timer: null, deliver, outcomes, settle };
       opened.timer = setTimeout(() => this.flush(target, opened), this.windowMs);
       this.open.set(target, opened);
       batch = opened;
     }
-    const delivered = new Promise<void>((resolve, reject) => batch.waiters.push({ item, resolve, reject }));
-    if (batch.waiters.length >= this.maxItems) this.flush(target, batch);
-    return delivered;
+    const index = batch.items.push(item) - 1;
+    const mine = batch.outcomes.then((all) => {
+      const outcome = all[index];
+      if (outcome !== undefined && !outcome.delivered) throw outcome.error;
+    });
+    if (batch.items.length >= this.maxItems) this.flush(target, batch);
+    return mine;
   }
 
   /** Items waiting, all targets together (tests and diagnostics). */
   get pending(): number {
     let n = 0;
-    for (const b of this.open.values()) n += b.waiters.length;
+    for (const b of this.open.values()) n += b.items.length;
     return n;
   }
 
@@ -69,28 +87,24 @@ export class SettlementQueue<T> {
     if (this.open.get(target) !== batch) return; // already flushed (size reached before the timer)
     this.open.delete(target);
     if (batch.timer !== null) clearTimeout(batch.timer);
-    void deliverAll(batch);
+    void deliverAll(batch.items, batch.deliver).then(batch.settle);
   }
 }
 
-async function deliverAll<T>(batch: Batch<T>): Promise<void> {
-  const { waiters, deliver } = batch;
+/** Every item's outcome: the batch in one call (retried once), else item by item. */
+async function deliverAll<T>(items: T[], deliver: (items: T[]) => Promise<void>): Promise<Outcomes> {
   try {
-    await withOneRetry(() => deliver(waiters.map((w) => w.item)));
-    for (const w of waiters) w.resolve();
-    return;
+    await withOneRetry(() => deliver(items));
+    return items.map(() => DELIVERED);
   } catch (err) {
-    if (waiters.length === 1) {
-      waiters[0]?.reject(err);
-      return;
-    }
+    if (items.length === 1) return [failed(err)];
   }
   // The batch failed twice: one by one, so only the items that really fail are lost to the sweep.
-  await Promise.all(
-    waiters.map((w) =>
-      deliver([w.item]).then(
-        () => w.resolve(),
-        (err: unknown) => w.reject(err),
+  return Promise.all(
+    items.map((item) =>
+      deliver([item]).then(
+        () => DELIVERED,
+        (err: unknown) => failed(err),
       ),
     ),
   );
