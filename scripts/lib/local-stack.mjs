@@ -14,7 +14,7 @@ import { seedScript } from "./seed-sql.mjs";
 import { runWrangler, wranglerEnv, wranglerVarArgs } from "./wrangler.mjs";
 
 /**
- * @typedef {{ name: string, type: string, base_url?: string | null, api_key_secret?: string | null, models?: string[] }} ProviderSeed
+ * @typedef {{ name: string, type: string, base_url?: string | null, api_key_secret?: string | null, models?: string[], settings?: Record<string, unknown> }} ProviderSeed
  * @typedef {{ name: string, environment?: "live" | "test", config: Record<string, unknown>, secret?: string }} KeySeed
  * @typedef {{ url: string, port: number, logFile: string | undefined, stop(): Promise<void> }} RunningWorker
  */

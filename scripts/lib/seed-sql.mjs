@@ -21,20 +21,70 @@ function projectStatement(projectName, now) {
   ON CONFLICT(name) DO NOTHING;`;
 }
 
+/** The path of the first value under `value` that JSON cannot carry as it is, or null when there is none. */
+function notJsonAt(value, at) {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return null;
+  if (typeof value === "number") return Number.isFinite(value) ? null : at;
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) {
+      const bad = notJsonAt(v, `${at}[${i}]`);
+      if (bad) return bad;
+    }
+    return null;
+  }
+  if (typeof value !== "object" || Object.getPrototypeOf(value) !== Object.prototype) return at;
+  for (const [k, v] of Object.entries(value)) {
+    const bad = notJsonAt(v, `${at}.${k}`);
+    if (bad) return bad;
+  }
+  return null;
+}
+
+/**
+ * The JSON text of a binding's `settings` (a JSON object, as the admin API stores it), or null when
+ * the seed gives none. Anything else, or a value JSON would drop or change (undefined, NaN, a Date,
+ * a function, a bigint), is refused.
+ */
+function settingsJson(p) {
+  const s = p.settings;
+  if (s === undefined) return null;
+  if (typeof s !== "object" || s === null || Array.isArray(s)) {
+    throw new Error(
+      `provider ${p.name}: settings must be a JSON object, got ${Array.isArray(s) ? "an array" : String(s)}`,
+    );
+  }
+  const bad = notJsonAt(s, "settings");
+  if (bad) {
+    throw new Error(
+      `provider ${p.name}: ${bad} is not a JSON value (strings, finite numbers, booleans, null, arrays and plain objects only)`,
+    );
+  }
+  return JSON.stringify(s);
+}
+
+/**
+ * Upserts a binding. `settings`, when given, replaces the binding's settings; a seed without it
+ * creates the binding with `{}` and leaves an existing binding's settings (say, set through the
+ * admin API) alone. The gateway checks a type's settings when it uses the binding.
+ */
 function providerStatement(p, now) {
+  const settings = settingsJson(p);
   const v = {
     type: sql(p.type),
     base_url: sql(p.base_url ?? null),
     api_key_secret: sql(p.api_key_secret ?? null),
     models: sql(JSON.stringify(p.models ?? [])),
+    settings: sql(settings ?? "{}"),
   };
-  return `INSERT INTO providers (id, name, type, base_url, api_key_secret, models, created_at, updated_at)
-  VALUES (${sql(`prv_${ulid(now)}`)}, ${sql(p.name)}, ${v.type}, ${v.base_url}, ${v.api_key_secret}, ${v.models}, ${now}, ${now})
+  const setSettings = settings === null ? "" : " settings = excluded.settings,";
+  const settingsDiffer = settings === null ? "" : " OR settings IS NOT excluded.settings";
+  return `INSERT INTO providers (id, name, type, base_url, api_key_secret, models, settings, created_at, updated_at)
+  VALUES (${sql(`prv_${ulid(now)}`)}, ${sql(p.name)}, ${v.type}, ${v.base_url}, ${v.api_key_secret}, ${v.models}, ${v.settings}, ${now}, ${now})
   ON CONFLICT(name) DO UPDATE SET type = excluded.type, base_url = excluded.base_url,
-    api_key_secret = excluded.api_key_secret, api_key_ciphertext = NULL, models = excluded.models,
+    api_key_secret = excluded.api_key_secret, api_key_ciphertext = NULL, models = excluded.models,${setSettings}
     revision = revision + 1, updated_at = excluded.updated_at
   WHERE type IS NOT excluded.type OR base_url IS NOT excluded.base_url OR api_key_secret IS NOT excluded.api_key_secret
-    OR api_key_ciphertext IS NOT NULL OR models IS NOT excluded.models;`;
+    OR api_key_ciphertext IS NOT NULL OR models IS NOT excluded.models${settingsDiffer};`;
 }
 
 /** Updates the key named `k.name` in the project when it differs, or inserts it when it is missing. */

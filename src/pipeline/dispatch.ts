@@ -28,8 +28,10 @@ import { WIRE_FORMATS } from "./wire-formats";
  * format than the client's is reached through a translation (format-bridge.ts): the request goes out
  * in the binding's format, and a JSON answer or error body comes back already in the client's; a
  * stream comes back in the binding's format with the bridge that respond.ts translates it with.
- * OpenAI's embeddings and Responses requests pass through untranslated to the bindings whose family
- * serves that endpoint (`ProviderFamily.openAIEndpoints`); the others are skipped with the reason.
+ * OpenAI's embeddings and Responses requests go to the bindings whose family serves that endpoint
+ * (`ProviderFamily.openAIEndpoints`), untranslated unless the family translates them itself (Workers
+ * AI's embeddings); the others are skipped with the reason. A family that finds the request impossible
+ * for its binding throws a 400 GatewayError before calling it: counted like a failed translation.
  * A stream whose format can open with an error event (Anthropic's) is read up to its first content
  * (sse/stream-opening.ts): one that opens with a retryable error, or ends before any content, moves on
  * too. Nothing here has reached the client yet.
@@ -131,7 +133,7 @@ const OPENAI_ENDPOINTS: Record<Exclude<WireFormat, ChatFormat>, { endpoint: Open
 /** The route to a target's family for the request's format, or why the binding cannot serve it. */
 function routeFor(request: DispatchRequest, target: ModelTarget, family: ProviderFamily): Route | { skip: string } {
   if (request.format === "openai-chat" || request.format === "anthropic-messages") {
-    const bridge = bridgeBetween(request.format, family.format);
+    const bridge = bridgeBetween(request.format, family.format, family.promptCacheMarkers);
     return { format: family.format, bridge, send: (b, body, c) => family.send(b, body, c) };
   }
   const special = OPENAI_ENDPOINTS[request.format];
@@ -172,6 +174,10 @@ async function attempt(
     health: "failure" as Health,
   });
   const ok = (result: Dispatched) => ({ result, health: "success" as Health });
+  const unfit = (err: GatewayError) => ({
+    result: { binding: binding.name, reason: err.message, timedOut: false, untranslatable: err },
+    health: "neutral" as Health,
+  });
   const stream = request.body.stream === true;
 
   let body: OutgoingBody;
@@ -179,10 +185,7 @@ async function attempt(
     body = outgoingFor(ctx, request, target, bridge);
   } catch (err) {
     if (!(err instanceof GatewayError)) throw err;
-    return {
-      result: { binding: binding.name, reason: err.message, timedOut: false, untranslatable: err },
-      health: "neutral",
-    };
+    return unfit(err);
   }
 
   const controller = new AbortController();
@@ -246,6 +249,8 @@ async function attempt(
   } catch (err) {
     const neutral = (reason: string) => ({ ...fail(reason), health: "neutral" as Health });
     if (err instanceof BindingMisconfigured) return neutral(err.message);
+    // A family that translates the request itself found it impossible for this binding, before any call.
+    if (err instanceof GatewayError && err.type === "invalid_request_error") return unfit(err);
     const reason: unknown = signal.reason;
     if (reason instanceof AttemptTimeout) return fail(reason.message, true);
     if (ctx.clientSignal.aborted) return neutral("the client disconnected");

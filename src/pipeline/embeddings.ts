@@ -9,8 +9,9 @@ import { serveFromChain } from "./serve-chain";
 /**
  * POST /v1/embeddings (OpenAI), stage by stage. The body goes, byte for byte when the model name did
  * not change, to the first binding of the chain whose provider has an embeddings endpoint (dispatch.ts
- * skips the others with the reason), and the provider's JSON comes back untouched. Admission reserves
- * the input's estimate and no output tokens.
+ * skips the others with the reason), and the provider's JSON comes back untouched; a `workers-ai`
+ * binding translates the request for its AI binding and answers in OpenAI's shape
+ * (providers/workers-ai-embeddings.ts). Admission reserves the input's estimate and no output tokens.
  */
 export async function embeddings(ctx: RequestContext, headers: Headers): Promise<Response> {
   const bundle = await authenticate(ctx, headers); // 2. key → bundle

@@ -47,11 +47,11 @@ const OPENAI_CLIENT_ON_ANTHROPIC: Translation = {
   stream: (model, includeUsage) => new AnthropicToOpenAIStream({ model, includeUsage }),
 };
 
-/** An Anthropic Messages client served by an OpenAI chat binding. */
-const ANTHROPIC_CLIENT_ON_OPENAI: Translation = {
+/** An Anthropic Messages client served by an OpenAI chat binding; `keepCacheMarkers` for a family that reads them. */
+const anthropicClientOnOpenAI = (keepCacheMarkers: boolean): Translation => ({
   kind: "translate",
   request(body, model) {
-    const t = anthropicToOpenAIRequest(body, { model, includeUsage: true });
+    const t = anthropicToOpenAIRequest(body, { model, includeUsage: true, keepCacheMarkers });
     // OpenAI's schema allows `stream: null`; a translated request only ever carries a boolean, or none.
     const { stream, ...rest } = t.body;
     return { body: typeof stream === "boolean" ? { ...rest, stream } : rest, dropped: t.dropped };
@@ -59,14 +59,23 @@ const ANTHROPIC_CLIENT_ON_OPENAI: Translation = {
   response: (json) => openAIToAnthropicResponse(json),
   error: (status, body) => openAIErrorToAnthropic(status, body),
   stream: (model) => new OpenAIToAnthropicStream({ model }),
-};
+});
+
+const ANTHROPIC_CLIENT_ON_OPENAI = anthropicClientOnOpenAI(false);
+const ANTHROPIC_CLIENT_ON_OPENAI_WITH_CACHE_MARKERS = anthropicClientOnOpenAI(true);
 
 const TRANSLATIONS: Record<ChatFormat, Record<ChatFormat, Bridge>> = {
   "openai-chat": { "openai-chat": PASSTHROUGH, "anthropic-messages": OPENAI_CLIENT_ON_ANTHROPIC },
   "anthropic-messages": { "anthropic-messages": PASSTHROUGH, "openai-chat": ANTHROPIC_CLIENT_ON_OPENAI },
 };
 
-/** How a request in `client`'s format reaches a binding that speaks `upstream`. */
-export function bridgeBetween(client: ChatFormat, upstream: ChatFormat): Bridge {
+/**
+ * How a request in `client`'s format reaches a binding that speaks `upstream`; `promptCacheMarkers`:
+ * the binding's family reads prompt-cache markers in OpenAI bodies (`ProviderFamily.promptCacheMarkers`).
+ */
+export function bridgeBetween(client: ChatFormat, upstream: ChatFormat, promptCacheMarkers = false): Bridge {
+  if (promptCacheMarkers && client === "anthropic-messages" && upstream === "openai-chat") {
+    return ANTHROPIC_CLIENT_ON_OPENAI_WITH_CACHE_MARKERS;
+  }
   return TRANSLATIONS[client][upstream];
 }

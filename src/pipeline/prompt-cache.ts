@@ -1,10 +1,10 @@
-import type { MessagesRequest } from "./parse-messages";
+import type { RequestBody } from "../providers/types";
 
 /**
- * `cache.mode: "disable"` for Anthropic Messages bodies: removes every `cache_control` marker, wherever
- * Anthropic accepts one: the top level, system blocks, message content blocks (and the blocks inside
- * a `tool_result`), and tools. Returns a new body and how many markers were removed; the client's
- * body is left as it was.
+ * `cache.mode: "disable"`: removes every `cache_control` marker, wherever Anthropic Messages accepts
+ * one (the top level, system blocks, message content blocks and the blocks inside a `tool_result`,
+ * tools) and wherever OpenAI chat bodies carry one (a message, its content parts, a tool). Returns a
+ * new body and how many markers were removed; the client's body is left as it was.
  */
 
 type Json = Record<string, unknown>;
@@ -46,7 +46,7 @@ function stripBlocks(blocks: unknown): Stripped<unknown> {
   return removed > 0 ? { value, removed } : { value: blocks, removed: 0 };
 }
 
-export function stripCacheControl(body: MessagesRequest): Stripped<MessagesRequest> {
+export function stripCacheControl<T extends RequestBody>(body: T): Stripped<T> {
   let removed = 0;
   const out: Json = { ...body };
   if ("cache_control" in out) {
@@ -60,10 +60,10 @@ export function stripCacheControl(body: MessagesRequest): Stripped<MessagesReque
       removed += s.removed;
     }
   }
-  const messages = stripBlocks(body.messages); // each message's `content` blocks, via stripBlock
+  const messages = stripBlocks(body.messages); // each message, and its `content` blocks, via stripBlock
   if (messages.removed > 0) {
     out.messages = messages.value;
     removed += messages.removed;
   }
-  return removed > 0 ? { value: out as MessagesRequest, removed } : { value: body, removed: 0 };
+  return removed > 0 ? { value: out as T, removed } : { value: body, removed: 0 };
 }

@@ -1,6 +1,8 @@
 import type { UsageOutcome } from "../../durable-objects/types";
 import type { WireFormat } from "../providers/types";
 import { fromAnthropicUsage, fromOpenAIUsage, type TokenUsage } from "../providers/usage";
+import { tokenUsageFromConverse } from "../translate/converse-response";
+import { ConverseUsage } from "../translate/converse-schemas";
 import type { StreamOutcome } from "../sse/event-tap";
 import type { RequestContext } from "./context";
 import { WIRE_FORMATS } from "./wire-formats";
@@ -10,7 +12,7 @@ import { WIRE_FORMATS } from "./wire-formats";
  * content-type), whatever it is, and what it used is handed to `onDone` once known (inside waitUntil):
  *
  * - a 2xx JSON answer is read whole, and its `usage` read in the endpoint's format (by the path's
- *   last segments), else in OpenAI's or Anthropic's shape, whichever it has;
+ *   last segments), else in OpenAI's, Anthropic's or Bedrock Converse's shape, whichever it has;
  * - a 2xx event stream of a known format (chat completions, Messages, Responses) goes through that
  *   format's tap (src/sse), which reads its usage on the side and, like every stream of the gateway,
  *   ends a broken stream with the terminal error frame;
@@ -67,6 +69,10 @@ export function jsonUsage(format: WireFormat | null, json: unknown): TokenUsage 
   if (!isObject(usage)) return null;
   if ("prompt_tokens" in usage) return fromOpenAIUsage(usage);
   if ("input_tokens" in usage) return fromAnthropicUsage(usage);
+  if ("inputTokens" in usage) {
+    const converse = ConverseUsage.safeParse(usage); // Bedrock's Converse
+    return converse.success ? tokenUsageFromConverse(converse.data) : null;
+  }
   return null;
 }
 

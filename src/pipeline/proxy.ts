@@ -91,10 +91,12 @@ export async function proxy(ctx: RequestContext, headers: Headers, call: ProxyCa
     );
   }
   const body = readProxyBody(ctx.rawBody); // 3. what the gateway reads of the body (it never changes it)
-  requireModelWhenGoverned(bundle, body.model ?? null); // nothing the key governs passes unchecked
-  const targets: ModelTarget[] = body.model ? [{ binding, model: body.model }] : [];
-  ctx.meta.model = body.model ?? undefined;
-  const allowed = body.json ? enforcePolicy(ctx, bundle, { body: body.json, targets }) : targets; // 4. policy
+  const model = body.model ?? passthrough.modelInPath?.(path) ?? null; // the body's, else the path's (Bedrock)
+  requireModelWhenGoverned(bundle, model); // nothing the key governs passes unchecked
+  const targets: ModelTarget[] = model ? [{ binding, model }] : [];
+  ctx.meta.model = model ?? undefined;
+  // 4. policy, on the body when it is JSON and on the model wherever it was named
+  const allowed = body.json || model ? enforcePolicy(ctx, bundle, { body: body.json ?? {}, targets }) : targets;
   const admission = await admit(ctx, bundle, allowed, {
     prompt: [decoder.decode(ctx.rawBody)],
     maxOutputTokens: body.maxOutputTokens,

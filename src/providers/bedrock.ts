@@ -5,9 +5,11 @@ import { createLogger } from "../lib/log";
 import { converseErrorToOpenAI } from "../translate/converse-error";
 import { openAIToConverseRequest, type ConverseCall } from "../translate/converse-request";
 import { converseToOpenAIResponse } from "../translate/converse-response";
-import { authorizedRequest } from "./bedrock-auth";
+import { authorizedHeaders, authorizedRequest } from "./bedrock-auth";
 import { bedrockRuntimeRoot, bedrockSettings } from "./bedrock-settings";
 import { openAIStreamFromConverse } from "./bedrock-stream";
+import { endpoint } from "./openai-compatible";
+import { sendProxied } from "./proxy-request";
 import { retryableStatus, type CallContext, type OutgoingBody, type ProviderFamily } from "./types";
 
 /**
@@ -17,7 +19,8 @@ import { retryableStatus, type CallContext, type OutgoingBody, type ProviderFami
  * chat.completion, an SSE stream of chat.completion.chunk events (bedrock-stream.ts), or an error in
  * OpenAI's envelope with Bedrock's status and its exception name as `code`. The root is the
  * binding's `base_url`, else the region's runtime endpoint; auth is SigV4 or a Bedrock API key
- * (bedrock-auth.ts, bedrock-settings.ts).
+ * (bedrock-auth.ts, bedrock-settings.ts). The raw passthrough (`/proxy/:provider/*`) sends the
+ * client's request under the same root with the same auth, signature over its bytes as they are.
  */
 
 /** Exceptions another binding (another account, region or model) may not share, whatever their status. */
@@ -42,8 +45,8 @@ function errorCode(body: unknown): string | null {
 
 /** Where the binding's requests for `model` go; streaming requests to ConverseStream. */
 export function converseUrl(binding: ProviderBinding, region: string, model: string, stream: boolean): string {
-  const root = (binding.baseUrl ?? bedrockRuntimeRoot(region)).replace(/\/+$/, "");
-  return `${root}/model/${encodeURIComponent(model)}/${stream ? "converse-stream" : "converse"}`;
+  const path = `/model/${encodeURIComponent(model)}/${stream ? "converse-stream" : "converse"}`;
+  return endpoint(binding, path, bedrockRuntimeRoot(region));
 }
 
 /** Bedrock's answer to a request that failed, in OpenAI's envelope; HTML and other non-JSON bodies as they came. */
@@ -84,6 +87,7 @@ async function send(binding: ProviderBinding, body: OutgoingBody, ctx: CallConte
     binding,
     settings,
     {
+      method: "POST",
       url: converseUrl(binding, settings.region, translated.model, stream),
       body: JSON.stringify(translated.body),
       headers: {
@@ -125,9 +129,30 @@ async function send(binding: ProviderBinding, body: OutgoingBody, ctx: CallConte
 export const bedrock: ProviderFamily = {
   format: "openai-chat",
   send,
+  /** `cache_control` markers become cachePoints (converse-request.ts). */
+  promptCacheMarkers: true,
   /** Not found, timeouts, rate limits and 5xx, plus the exceptions that mean "not here, not now" (quota: 400; model errors: 424). */
   isRetryable(status, body) {
     const code = errorCode(body);
     return retryableStatus(status) || (code !== null && RETRYABLE_EXCEPTIONS.has(code));
+  },
+  /** The path goes under the runtime root (`base_url`, else the region's endpoint), signed or with the Bedrock API key. */
+  proxy: {
+    async send(binding, request, ctx) {
+      const settings = bedrockSettings(binding);
+      const url = endpoint(binding, `${request.path}${request.query}`, bedrockRuntimeRoot(settings.region));
+      const call = { method: request.method, url, headers: request.headers, body: request.body };
+      return sendProxied(url, request, await authorizedHeaders(binding, settings, call, ctx.env), ctx.signal);
+    },
+    /** `/model/{modelId}/converse`, `/invoke`, …: the model id (or inference profile, or ARN), decoded. */
+    modelInPath(path) {
+      const id = /^\/model\/([^/]+)\//.exec(path)?.[1];
+      if (id === undefined) return null;
+      try {
+        return decodeURIComponent(id);
+      } catch {
+        return null; // proxyPath already refused a malformed escape
+      }
+    },
   },
 };

@@ -4,7 +4,7 @@ import type { Logger } from "../lib/log";
 /** The chat formats a provider family speaks on the wire, translated into one another where they differ. */
 export type ChatFormat = "openai-chat" | "anthropic-messages";
 
-/** OpenAI endpoints besides chat that some bindings serve, passed through untranslated. */
+/** OpenAI endpoints besides chat that some bindings serve (passed through untranslated to OpenAI-shaped ones). */
 export type OpenAIEndpoint = "embeddings" | "responses";
 
 /** Every request and response format the gateway handles: the chat formats and OpenAI's other endpoints. */
@@ -47,7 +47,11 @@ export interface ProviderFamily {
   /** OpenAI's other endpoints, for families whose bindings may serve them; absent: none. */
   readonly openAIEndpoints?: {
     serves(endpoint: OpenAIEndpoint, binding: ProviderBinding): boolean;
-    /** Sends one request to the binding's `endpoint` (which `serves` allowed), body as it is. */
+    /**
+     * Sends one request to the binding's `endpoint` (which `serves` allowed): the body as it is, or as
+     * the family translates it (then an answer in OpenAI's shape). May throw a 400 GatewayError for a
+     * request the binding cannot take, before calling it (dispatch then tries the next binding).
+     */
     send(endpoint: OpenAIEndpoint, binding: ProviderBinding, body: OutgoingBody, ctx: CallContext): Promise<Response>;
   };
   /**
@@ -55,9 +59,17 @@ export interface ProviderFamily {
    * use `retryableStatus`; HTML and non-JSON error bodies are retried whatever this says.
    */
   isRetryable?(status: number, body: unknown): boolean;
+  /**
+   * The family reads `cache_control` prompt-cache markers on the parts, messages and tools of the
+   * OpenAI chat bodies it is sent (Bedrock: as cachePoints), so a request translated for it keeps
+   * them; absent: translation drops them.
+   */
+  readonly promptCacheMarkers?: boolean;
   /** Raw passthrough (`/proxy/:provider/*`): the request as the client sent it, plus the family's auth; absent: unsupported. */
   readonly proxy?: {
     send(binding: ProviderBinding, request: ProxyRequest, ctx: CallContext): Promise<Response>;
+    /** The model a raw request names in its path (`ProxyRequest.path`) rather than its body (Bedrock's `/model/{id}/…`), or null. */
+    modelInPath?(path: string): string | null;
   };
 }
 

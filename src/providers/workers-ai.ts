@@ -1,5 +1,4 @@
 import { createParser } from "eventsource-parser";
-import * as z from "zod";
 import type { ProviderBinding } from "../control-plane/bundles";
 import { GatewayError } from "../errors";
 import { createLogger } from "../lib/log";
@@ -7,7 +6,9 @@ import { workersAIErrorAnswer } from "../translate/workers-ai-errors";
 import { openAIToWorkersAIInputs } from "../translate/workers-ai-request";
 import { workersAIToOpenAIResponse } from "../translate/workers-ai-response";
 import { WorkersAIStreamError, WorkersAIToOpenAIStream } from "../translate/workers-ai-stream";
-import { BindingMisconfigured, type CallContext, type ChatBody, type ProviderFamily } from "./types";
+import type { CallContext, ChatBody, ProviderFamily } from "./types";
+import { aiBinding, jsonAnswer as json, unreadableAnswer } from "./workers-ai-binding";
+import { sendEmbeddings } from "./workers-ai-embeddings";
 
 /**
  * Cloudflare Workers AI through the Worker's AI binding (`env.AI.run(model, inputs, { signal })`), not
@@ -21,57 +22,13 @@ import { BindingMisconfigured, type CallContext, type ChatBody, type ProviderFam
  * input does not. A stream that breaks, or reports an error, makes the returned stream error, which
  * the gateway ends with its terminal frame.
  *
- * Settings (`settings` of the binding):
- *   binding   the name of the Worker's AI binding; default "AI". The Worker must declare it
- *             (`[ai] binding = "AI"` in wrangler.toml, see docs/deploy.md).
+ * The same binding serves `/v1/embeddings` (`openAIEndpoints`): see workers-ai-embeddings.ts. The
+ * binding's settings are read in workers-ai-binding.ts.
  */
 
-export const WORKERS_AI_DEFAULT_BINDING = "AI";
-
-export const workersAISettingsSchema = z.looseObject({
-  binding: z
-    .string()
-    .regex(
-      /^[A-Za-z_][A-Za-z0-9_]{0,62}$/,
-      "must name a Worker binding: letters, digits and '_', not starting with a digit",
-    )
-    .optional(),
-});
-
-/** What the gateway calls of the AI binding (the runtime's `Ai` has many more methods). */
-interface AIRunner {
-  run(model: string, inputs: Record<string, unknown>, options?: { signal?: AbortSignal }): Promise<unknown>;
-}
-
-const isRunner = (v: unknown): v is AIRunner =>
-  typeof v === "object" && v !== null && typeof (v as { run?: unknown }).run === "function";
-
-/** The AI binding the binding's settings name, or a BindingMisconfigured saying how to declare it. */
-export function aiBinding(binding: ProviderBinding, env: Env): AIRunner {
-  const parsed = workersAISettingsSchema.safeParse(binding.settings);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const problem = issue?.code === "invalid_type" ? "must be a string" : (issue?.message ?? "is not valid");
-    throw new BindingMisconfigured(
-      `binding ${binding.name} (workers-ai) has an invalid settings.binding: it ${problem}. Fix it with PATCH /admin/v1/providers/${binding.name}.`,
-    );
-  }
-  const name = parsed.data.binding ?? WORKERS_AI_DEFAULT_BINDING;
-  const value: unknown = (env as unknown as Record<string, unknown>)[name];
-  if (isRunner(value)) return value;
-  throw new BindingMisconfigured(
-    `binding ${binding.name} (workers-ai) needs the Worker's Workers AI binding "${name}", which this Worker does not have: add [ai] binding = "${name}" to wrangler.toml and deploy again (docs/deploy.md)`,
-  );
-}
+export { workersAISettingsSchema } from "./workers-ai-binding";
 
 const encoder = new TextEncoder();
-
-const json = (body: unknown, status = 200): Response =>
-  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
-
-/** A 502 OpenAI error answer for Workers AI output that cannot be read (so the next binding is tried). */
-const unreadableAnswer = (message: string): Response =>
-  json({ error: { message, type: "provider_error", param: null, code: "untranslatable_response" } }, 502);
 
 /**
  * The Workers AI stream as the OpenAI stream `translator` writes, event by event. A source that breaks
@@ -192,4 +149,9 @@ async function send(binding: ProviderBinding, body: ChatBody, ctx: CallContext):
 export const workersAI: ProviderFamily = {
   format: "openai-chat",
   send: (binding, outgoing, ctx) => send(binding, outgoing.json, ctx),
+  /** Embeddings: the same `run`, with an embedding model (`@cf/baai/bge-base-en-v1.5`, …). */
+  openAIEndpoints: {
+    serves: (endpoint) => endpoint === "embeddings",
+    send: (_, binding, outgoing, ctx) => sendEmbeddings(binding, outgoing.json, ctx),
+  },
 };

@@ -1,12 +1,15 @@
 import { anthropicRequestParts, reportUnhandledParams } from "./anthropic-request-parts";
+import { markerOf, type CacheControl } from "./cache-control";
 import type { AnthropicContentBlock, AnthropicSource, AnthropicToolChoice } from "./schemas/anthropic";
 import { OpenAIChatRequest, type OpenAIMessage } from "./schemas/openai";
 import type {
+  ConverseCachePoint,
   ConverseContentBlock,
   ConverseDocumentFormat,
   ConverseImageFormat,
   ConverseInferenceConfig,
   ConverseRequest,
+  ConverseTool,
   ConverseToolChoice,
 } from "./converse-schemas";
 import { sourceFromUrl } from "./images";
@@ -18,7 +21,10 @@ import type { DroppedParams, Translated } from "./notes";
  * are Anthropic's (roles alternate, tool results open a user turn, the system prompt stands apart),
  * so the request is read into Anthropic's parts first (anthropic-request-parts.ts) and its blocks are
  * then written in Converse's shape. Images and documents must be inline (base64 data: URLs): Bedrock
- * fetches no URLs, so a remote URL is refused here with a 400 naming the field.
+ * fetches no URLs, so a remote URL is refused here with a 400 naming the field. Prompt-cache markers
+ * (`cache_control` on a part, a message or a tool; cache-control.ts) become a `cachePoint` right after
+ * the content block, system block or tool spec they mark; `cache.mode: "disable"` strips them before
+ * the request gets here.
  */
 
 const IMAGE_FORMATS: Record<string, ConverseImageFormat> = {
@@ -82,6 +88,17 @@ function checkAttachments(messages: OpenAIMessage[]): void {
       }
     });
   });
+}
+
+/** The checkpoint a prompt-cache marker stands for. */
+function cachePoint(marker: CacheControl): ConverseCachePoint {
+  return { cachePoint: { type: "default", ...(marker.ttl !== undefined ? { ttl: marker.ttl } : {}) } };
+}
+
+/** `item`, followed by a checkpoint when `marked` carries a prompt-cache marker. */
+function withCachePoint<T>(item: T, marked: object): (T | ConverseCachePoint)[] {
+  const marker = markerOf(marked);
+  return marker ? [item, cachePoint(marker)] : [item];
 }
 
 /** One Anthropic block (from the conversation translation) as Converse's; null: nothing to send. */
@@ -150,14 +167,16 @@ export function openAIToConverseRequest(body: unknown, opts: ToConverseRequestOp
         const converted = converseBlock(block, documents);
         if (!converted) continue;
         if ("toolUse" in converted || "toolResult" in converted) hasToolBlocks = true;
-        content.push(converted);
+        content.push(...withCachePoint(converted, block));
       }
       return { role: m.role, content };
     }),
   };
   if (parts.system !== undefined) {
     out.system =
-      typeof parts.system === "string" ? [{ text: parts.system }] : parts.system.map((b) => ({ text: b.text }));
+      typeof parts.system === "string"
+        ? [{ text: parts.system }]
+        : parts.system.flatMap((b) => withCachePoint({ text: b.text }, b));
   }
 
   const inference: ConverseInferenceConfig = {};
@@ -167,13 +186,18 @@ export function openAIToConverseRequest(body: unknown, opts: ToConverseRequestOp
   if (parts.stopSequences) inference.stopSequences = parts.stopSequences;
   if (Object.keys(inference).length > 0) out.inferenceConfig = inference;
 
-  const tools = parts.tools.map((t) => ({
-    toolSpec: {
-      name: t.name,
-      ...(t.description ? { description: t.description } : {}),
-      inputSchema: { json: t.input_schema ?? { type: "object", properties: {} } },
-    },
-  }));
+  const tools = parts.tools.flatMap((t) =>
+    withCachePoint<ConverseTool>(
+      {
+        toolSpec: {
+          name: t.name,
+          ...(t.description ? { description: t.description } : {}),
+          inputSchema: { json: t.input_schema ?? { type: "object", properties: {} } },
+        },
+      },
+      t,
+    ),
+  );
   const choice = parts.toolChoice;
   if (choice?.type === "none" && tools.length > 0) {
     // Bedrock cannot forbid tool calls. Leaving the tools out does, unless the conversation already

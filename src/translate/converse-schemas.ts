@@ -11,21 +11,28 @@ export type ConverseDocumentFormat = "pdf" | "csv" | "doc" | "docx" | "xls" | "x
 
 export type ConverseToolResultContent = { text: string };
 
+/**
+ * A prompt-cache checkpoint: everything before it (tools, then system, then messages) is cached. It
+ * stands in the list right after the block it closes; `ttl` is `5m` (the default) or `1h`.
+ */
+export type ConverseCachePoint = { cachePoint: { type: "default"; ttl?: string } };
+
 export type ConverseContentBlock =
   | { text: string }
   | { image: { format: ConverseImageFormat; source: { bytes: string } } }
   | { document: { format: ConverseDocumentFormat; name: string; source: { bytes: string } } }
   | { toolUse: { toolUseId: string; name: string; input: Record<string, unknown> } }
-  | { toolResult: { toolUseId: string; content: ConverseToolResultContent[] } };
+  | { toolResult: { toolUseId: string; content: ConverseToolResultContent[] } }
+  | ConverseCachePoint;
 
 export interface ConverseMessage {
   role: "user" | "assistant";
   content: ConverseContentBlock[];
 }
 
-export interface ConverseTool {
-  toolSpec: { name: string; description?: string; inputSchema: { json: Record<string, unknown> } };
-}
+export type ConverseTool =
+  | { toolSpec: { name: string; description?: string; inputSchema: { json: Record<string, unknown> } } }
+  | ConverseCachePoint;
 
 export type ConverseToolChoice =
   { auto: Record<string, never> } | { any: Record<string, never> } | { tool: { name: string } };
@@ -40,7 +47,7 @@ export interface ConverseInferenceConfig {
 /** The body of POST /model/{modelId}/converse and /converse-stream (the model is in the path). */
 export interface ConverseRequest {
   messages: ConverseMessage[];
-  system?: { text: string }[];
+  system?: ({ text: string } | ConverseCachePoint)[];
   inferenceConfig?: ConverseInferenceConfig;
   toolConfig?: { tools: ConverseTool[]; toolChoice?: ConverseToolChoice };
 }

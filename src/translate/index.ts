@@ -8,8 +8,9 @@
  * field).
  * - `openAIToAnthropicRequest(body, { model?, defaultMaxTokens? })` — `max_tokens` defaults to
  *   `DEFAULT_MAX_TOKENS` (4096) when the client set no limit.
- * - `anthropicToOpenAIRequest(body, { model?, maxTokensField?, includeUsage? })` — a streaming request
- *   asks for `stream_options.include_usage` unless `includeUsage: false`.
+ * - `anthropicToOpenAIRequest(body, { model?, maxTokensField?, includeUsage?, keepCacheMarkers? })` — a
+ *   streaming request asks for `stream_options.include_usage` unless `includeUsage: false`; `cache_control`
+ *   markers are dropped unless `keepCacheMarkers` (for Bedrock, which reads them).
  *
  * Responses (non-streaming) — a provider body of the wrong shape throws a 502 `GatewayError`
  * (`provider_error`, code `untranslatable_response`).

@@ -1,3 +1,4 @@
+import { cacheControlOf, markLast, withCacheControl, type CacheControl } from "./cache-control";
 import { anthropicToolId } from "./ids";
 import { sourceFromUrl } from "./images";
 import { untranslatable } from "./invalid";
@@ -9,10 +10,11 @@ import type { OpenAIMessage, OpenAIToolCall, OpenAIUserPart } from "./schemas/op
  * An OpenAI conversation as Anthropic's: `system` / `developer` messages become the top-level `system`
  * (wherever they stood), `tool` messages become `tool_result` blocks in a user turn, assistant
  * `tool_calls` become `tool_use` blocks, and consecutive turns of one role merge into one turn (tool
- * results first, as Anthropic requires).
+ * results first, as Anthropic requires). Prompt-cache markers (`cache_control`, cache-control.ts) stay
+ * on the block they mark; a message's own marker goes on its last block.
  */
 
-type TextBlock = { type: "text"; text: string };
+type TextBlock = { type: "text"; text: string; cache_control?: CacheControl };
 type Role = AnthropicMessageParam["role"];
 type AssistantMessage = Extract<OpenAIMessage, { role: "assistant" }>;
 
@@ -22,7 +24,7 @@ export interface AnthropicConversation {
 }
 
 export function anthropicConversation(messages: OpenAIMessage[], dropped: DroppedParams): AnthropicConversation {
-  const system: string[] = [];
+  const system: TextBlock[] = [];
   const turns: { role: Role; content: AnthropicContentBlock[] }[] = [];
 
   const push = (role: Role, blocks: AnthropicContentBlock[]) => {
@@ -47,11 +49,11 @@ export function anthropicConversation(messages: OpenAIMessage[], dropped: Droppe
       case "system":
       case "developer":
         if (m.name !== undefined) dropped.add("messages[].name");
-        system.push(...textsOf(m.content));
+        system.push(...markLast(nonEmpty(textBlocks(m.content, dropped)), cacheControlOf(m, dropped)));
         return;
       case "user":
         if (m.name !== undefined) dropped.add("messages[].name");
-        push("user", userBlocks(m.content, `${field}.content`, dropped));
+        push("user", markLast(userBlocks(m.content, `${field}.content`, dropped), cacheControlOf(m, dropped)));
         return;
       case "assistant":
         if (m.name !== undefined) dropped.add("messages[].name");
@@ -61,17 +63,27 @@ export function anthropicConversation(messages: OpenAIMessage[], dropped: Droppe
             'the legacy function_call form is not supported; send "tool_calls"',
           );
         }
-        push("assistant", assistantBlocks(m.content, m.refusal, m.tool_calls ?? [], field));
+        push(
+          "assistant",
+          markLast(
+            assistantBlocks(m.content, m.refusal, m.tool_calls ?? [], field, dropped),
+            cacheControlOf(m, dropped),
+          ),
+        );
         return;
-      case "tool":
+      case "tool": {
+        const texts = textBlocks(m.content, dropped);
+        const marker = cacheControlOf(m, dropped) ?? texts.findLast((b) => b.cache_control)?.cache_control;
         push("user", [
           {
             type: "tool_result",
             tool_use_id: anthropicToolId(m.tool_call_id),
-            content: textsOf(m.content).join("\n"),
+            content: texts.map((b) => b.text).join("\n"),
+            ...withCacheControl(marker),
           },
         ]);
         return;
+      }
       case "function":
         throw untranslatable(`${field}.role`, 'legacy "function" messages are not supported; send "tool" messages');
     }
@@ -80,21 +92,20 @@ export function anthropicConversation(messages: OpenAIMessage[], dropped: Droppe
   if (turns.length === 0) {
     throw untranslatable("messages", "there must be at least one user or assistant message besides the system prompt");
   }
-  const nonEmpty = system.filter((t) => t !== "");
+  const only = system.length === 1 ? system[0] : undefined;
   return {
-    system:
-      nonEmpty.length === 0
-        ? undefined
-        : nonEmpty.length === 1
-          ? nonEmpty[0]
-          : nonEmpty.map((text) => ({ type: "text" as const, text })),
+    system: system.length === 0 ? undefined : only && !only.cache_control ? only.text : system,
     messages: turns,
   };
 }
 
-function textsOf(content: string | { text: string }[]): string[] {
-  return typeof content === "string" ? [content] : content.map((p) => p.text);
+/** A system, developer or tool message's text as blocks, each part's marker kept. */
+function textBlocks(content: string | { text: string }[], dropped: DroppedParams): TextBlock[] {
+  const parts = typeof content === "string" ? [{ text: content }] : content;
+  return parts.map((p) => ({ type: "text" as const, text: p.text, ...withCacheControl(cacheControlOf(p, dropped)) }));
 }
+
+const nonEmpty = (blocks: TextBlock[]): TextBlock[] => blocks.filter((b) => b.text !== "");
 
 function userBlocks(
   content: string | OpenAIUserPart[],
@@ -105,21 +116,22 @@ function userBlocks(
   const blocks: AnthropicContentBlock[] = [];
   content.forEach((part, j) => {
     const at = `${field}[${j}]`;
+    const marker = withCacheControl(cacheControlOf(part, dropped));
     switch (part.type) {
       case "text":
-        if (part.text !== "") blocks.push({ type: "text", text: part.text });
+        if (part.text !== "") blocks.push({ type: "text", text: part.text, ...marker });
         return;
       case "image_url":
         if (part.image_url.detail !== undefined && part.image_url.detail !== "auto") {
           dropped.add("messages[].content[].image_url.detail");
         }
-        blocks.push({ type: "image", source: sourceFromUrl(part.image_url.url, `${at}.image_url.url`) });
+        blocks.push({ type: "image", source: sourceFromUrl(part.image_url.url, `${at}.image_url.url`), ...marker });
         return;
       case "file": {
         const data = part.file.file_data;
         if (data === undefined)
           throw untranslatable(`${at}.file`, "only inline file_data can be translated, not a file_id");
-        blocks.push({ type: "document", source: sourceFromUrl(data, `${at}.file.file_data`) });
+        blocks.push({ type: "document", source: sourceFromUrl(data, `${at}.file.file_data`), ...marker });
         return;
       }
       case "input_audio":
@@ -134,13 +146,16 @@ function assistantBlocks(
   refusal: AssistantMessage["refusal"],
   toolCalls: OpenAIToolCall[],
   field: string,
+  dropped: DroppedParams,
 ): AnthropicContentBlock[] {
   const blocks: AnthropicContentBlock[] = [];
-  const text = (t: string) => {
-    if (t !== "") blocks.push({ type: "text", text: t });
+  const text = (t: string, marker?: CacheControl) => {
+    if (t !== "") blocks.push({ type: "text", text: t, ...withCacheControl(marker) });
   };
   if (typeof content === "string") text(content);
-  else if (Array.isArray(content)) for (const p of content) text(p.type === "text" ? p.text : p.refusal);
+  else if (Array.isArray(content)) {
+    for (const p of content) text(p.type === "text" ? p.text : p.refusal, cacheControlOf(p, dropped));
+  }
   if ((content == null || content === "") && refusal) text(refusal);
   toolCalls.forEach((call, k) => {
     blocks.push({

@@ -1,3 +1,4 @@
+import { cacheControlOf, markerOf, withCacheControl, type CacheControl } from "./cache-control";
 import { urlFromSource } from "./images";
 import { untranslatable } from "./invalid";
 import type { DroppedParams } from "./notes";
@@ -9,19 +10,29 @@ import type { OpenAIMessage, OpenAIToolCall, OpenAIUserPart } from "./schemas/op
  * `tool_result` blocks become `tool` messages (ahead of the rest of their user turn, right after the
  * assistant's tool calls), `tool_use` blocks become `tool_calls` with JSON-string arguments. Images a
  * tool returned move to a user message after the tool messages (OpenAI tool messages carry text only).
- * Thinking blocks and `cache_control` markers have no OpenAI equivalent and are dropped.
+ * Thinking blocks have no OpenAI equivalent and are dropped. So are `cache_control` markers, unless
+ * `keepMarkers` (for a family that reads them, such as Bedrock's): then a marked block's part keeps its
+ * marker, a marked tool result's `tool` message carries it, and an assistant turn with a marked block
+ * carries the last one (OpenAI's assistant message has no parts for tool calls).
  */
 export function openAIConversation(
   system: AnthropicMessagesRequest["system"],
   messages: AnthropicMessageParam[],
   dropped: DroppedParams,
+  keepMarkers = false,
 ): OpenAIMessage[] {
+  const marker = (block: object): CacheControl | undefined => {
+    if (keepMarkers) return cacheControlOf(block, dropped);
+    if ((block as { cache_control?: unknown }).cache_control != null) dropped.add("cache_control");
+    return undefined;
+  };
   const out: OpenAIMessage[] = [];
   if (typeof system === "string") {
     if (system !== "") out.push({ role: "system", content: system });
   } else if (system && system.length > 0) {
-    if (system.some((b) => b.cache_control != null)) dropped.add("cache_control");
-    out.push({ role: "system", content: system.map((b) => b.text).join("\n") });
+    const parts = system.map((b) => ({ type: "text" as const, text: b.text, ...withCacheControl(marker(b)) }));
+    const marked = parts.some((p) => p.cache_control);
+    out.push({ role: "system", content: marked ? parts : system.map((b) => b.text).join("\n") });
   }
 
   messages.forEach((m, i) => {
@@ -30,44 +41,62 @@ export function openAIConversation(
       out.push({ role: m.role, content: m.content });
       return;
     }
-    if (m.content.some((b) => b.cache_control != null)) dropped.add("cache_control");
-    if (m.role === "user") out.push(...userMessages(m.content, field, dropped));
-    else out.push(assistantMessage(m.content, field, dropped));
+    if (m.role === "user") out.push(...userMessages(m.content, field, dropped, marker));
+    else out.push(assistantMessage(m.content, field, dropped, marker));
   });
   return out;
 }
 
-function userMessages(blocks: AnthropicContentBlock[], field: string, dropped: DroppedParams): OpenAIMessage[] {
+/** The marker a block carries over (undefined when markers are dropped). */
+type MarkerOf = (block: object) => CacheControl | undefined;
+
+function userMessages(
+  blocks: AnthropicContentBlock[],
+  field: string,
+  dropped: DroppedParams,
+  marker: MarkerOf,
+): OpenAIMessage[] {
   const tools: OpenAIMessage[] = [];
   const parts: OpenAIUserPart[] = [];
   const toolImages: OpenAIUserPart[] = [];
   blocks.forEach((block, j) => {
     const at = `${field}[${j}]`;
+    const kept = withCacheControl(marker(block));
     switch (block.type) {
       case "text":
-        parts.push({ type: "text", text: block.text });
+        parts.push({ type: "text", text: block.text, ...kept });
         return;
       case "image":
-        parts.push({ type: "image_url", image_url: { url: urlFromSource(block.source, `${at}.source`) } });
+        parts.push({ type: "image_url", image_url: { url: urlFromSource(block.source, `${at}.source`) }, ...kept });
         return;
       case "document":
-        parts.push(documentPart(block.source, block.title, at));
+        parts.push({ ...documentPart(block.source, block.title, at), ...kept });
         return;
       case "tool_result": {
         if (block.is_error === true) dropped.add("messages[].content[].is_error");
         const content = block.content ?? "";
         const texts: string[] = [];
+        let resultMarker = kept.cache_control;
         if (typeof content === "string") texts.push(content);
         else
           content.forEach((c, k) => {
-            if (c.type === "text") texts.push(c.text);
-            else
+            const inner = marker(c);
+            if (c.type === "text") {
+              texts.push(c.text);
+              resultMarker ??= inner;
+            } else
               toolImages.push({
                 type: "image_url",
                 image_url: { url: urlFromSource(c.source, `${at}.content[${k}].source`) },
+                ...withCacheControl(inner),
               });
           });
-        tools.push({ role: "tool", tool_call_id: block.tool_use_id, content: texts.join("\n") });
+        tools.push({
+          role: "tool",
+          tool_call_id: block.tool_use_id,
+          content: texts.join("\n"),
+          ...withCacheControl(resultMarker),
+        });
         return;
       }
       case "thinking":
@@ -81,7 +110,7 @@ function userMessages(blocks: AnthropicContentBlock[], field: string, dropped: D
   const rest = [...toolImages, ...parts];
   if (rest.length === 0) return tools;
   const only = rest[0];
-  const content = rest.length === 1 && only?.type === "text" ? only.text : rest;
+  const content = rest.length === 1 && only?.type === "text" && !markerOf(only) ? only.text : rest;
   return [...tools, { role: "user", content }];
 }
 
@@ -98,10 +127,17 @@ function documentPart(
   return { type: "file", file: { file_data: url, filename: title ?? "document.pdf" } };
 }
 
-function assistantMessage(blocks: AnthropicContentBlock[], field: string, dropped: DroppedParams): OpenAIMessage {
+function assistantMessage(
+  blocks: AnthropicContentBlock[],
+  field: string,
+  dropped: DroppedParams,
+  marker: MarkerOf,
+): OpenAIMessage {
   let text = "";
   const toolCalls: OpenAIToolCall[] = [];
+  let last: CacheControl | undefined;
   blocks.forEach((block, j) => {
+    last = marker(block) ?? last;
     switch (block.type) {
       case "text":
         text += block.text;
@@ -127,5 +163,6 @@ function assistantMessage(blocks: AnthropicContentBlock[], field: string, droppe
     role: "assistant",
     content: text === "" && toolCalls.length > 0 ? null : text,
     ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
+    ...withCacheControl(last),
   };
 }

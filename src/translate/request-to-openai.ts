@@ -16,6 +16,11 @@ export interface ToOpenAIRequestOptions {
   maxTokensField?: "max_tokens" | "max_completion_tokens";
   /** Ask a streaming upstream for its usage chunk (`stream_options.include_usage`); default true. */
   includeUsage?: boolean;
+  /**
+   * Keep `cache_control` prompt-cache markers on the parts, messages and tools they mark, for a
+   * family that reads them in OpenAI bodies (Bedrock's); default false: they are dropped, with a note.
+   */
+  keepCacheMarkers?: boolean;
 }
 
 /** OpenAI accepts at most this many stop sequences. */
@@ -44,7 +49,7 @@ export function anthropicToOpenAIRequest(
   const dropped = new DroppedParams();
   const out: OpenAIChatRequest = {
     model: opts.model ?? req.model,
-    messages: openAIConversation(req.system, req.messages, dropped),
+    messages: openAIConversation(req.system, req.messages, dropped, opts.keepCacheMarkers),
   };
   if (req.max_tokens !== undefined) out[opts.maxTokensField ?? "max_tokens"] = req.max_tokens;
   if (req.temperature !== undefined) out.temperature = req.temperature;
@@ -60,7 +65,7 @@ export function anthropicToOpenAIRequest(
     if (req.stream && opts.includeUsage !== false) out.stream_options = { include_usage: true };
   }
 
-  const tools = openAITools(req.tools, dropped);
+  const tools = openAITools(req.tools, dropped, opts.keepCacheMarkers);
   if (tools.length > 0) {
     out.tools = tools;
     Object.assign(out, openAIToolChoice(req.tool_choice));

@@ -1,4 +1,5 @@
 import type * as z from "zod";
+import { cacheControlOf, withCacheControl } from "./cache-control";
 import type { DroppedParams } from "./notes";
 import type { AnthropicTool, AnthropicToolChoice } from "./schemas/anthropic";
 import type { OpenAIChatRequest } from "./schemas/openai";
@@ -9,7 +10,10 @@ export type AnthropicToolOut = z.infer<typeof AnthropicTool>;
 
 const EMPTY_SCHEMA = { type: "object", properties: {} };
 
-/** Function tools become Anthropic tools; other kinds (custom, built-in) have no equivalent and are dropped. */
+/**
+ * Function tools become Anthropic tools, a prompt-cache marker on the tool kept; other kinds (custom,
+ * built-in) have no equivalent and are dropped.
+ */
 export function anthropicTools(tools: OpenAIChatRequest["tools"], dropped: DroppedParams): AnthropicToolOut[] {
   const out: AnthropicToolOut[] = [];
   (tools ?? []).forEach((tool, i) => {
@@ -23,6 +27,7 @@ export function anthropicTools(tools: OpenAIChatRequest["tools"], dropped: Dropp
       name: fn.name,
       ...(fn.description !== undefined ? { description: fn.description } : {}),
       input_schema: fn.parameters ?? EMPTY_SCHEMA,
+      ...withCacheControl(cacheControlOf(tool, dropped)),
     });
   });
   return out;

@@ -1,3 +1,4 @@
+import { cacheControlOf, withCacheControl } from "./cache-control";
 import { untranslatable } from "./invalid";
 import type { DroppedParams } from "./notes";
 import type { AnthropicMessagesRequest } from "./schemas/anthropic";
@@ -10,15 +11,22 @@ type OpenAIToolChoiceOut = NonNullable<OpenAIChatRequest["tool_choice"]>;
 
 const EMPTY_SCHEMA = { type: "object", properties: {} };
 
-/** Client tools become function tools; Anthropic's server tools (web search, bash, …) have no equivalent. */
-export function openAITools(tools: AnthropicMessagesRequest["tools"], dropped: DroppedParams): OpenAIToolOut[] {
+/**
+ * Client tools become function tools; Anthropic's server tools (web search, bash, …) have no
+ * equivalent. A tool's `cache_control` marker is dropped, or kept on the tool with `keepMarkers`.
+ */
+export function openAITools(
+  tools: AnthropicMessagesRequest["tools"],
+  dropped: DroppedParams,
+  keepMarkers = false,
+): OpenAIToolOut[] {
   const out: OpenAIToolOut[] = [];
   (tools ?? []).forEach((tool, i) => {
     if (tool.type != null && tool.type !== "custom") {
       dropped.add(`tools[${i}] (type "${tool.type}")`);
       return;
     }
-    if (tool.cache_control != null) dropped.add("cache_control");
+    if (tool.cache_control != null && !keepMarkers) dropped.add("cache_control");
     out.push({
       type: "function",
       function: {
@@ -26,6 +34,7 @@ export function openAITools(tools: AnthropicMessagesRequest["tools"], dropped: D
         ...(tool.description !== undefined ? { description: tool.description } : {}),
         parameters: tool.input_schema ?? EMPTY_SCHEMA,
       },
+      ...(keepMarkers ? withCacheControl(cacheControlOf(tool, dropped)) : {}),
     });
   });
   return out;

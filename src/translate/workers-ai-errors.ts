@@ -72,16 +72,32 @@ function statusFor(code: number | null, name: string, message: string): number {
 
 const TYPES: Record<number, string> = { 400: "invalid_request_error", 404: "not_found_error", 429: "rate_limit_error" };
 
+/** What the gateway asked `run` for: a chat answer (text generation) or embeddings. */
+export type WorkersAITask = "chat" | "embeddings";
+
+/** A model of the task, to name in advice. */
+const EXAMPLE_MODEL: Record<WorkersAITask, string> = {
+  chat: "@cf/meta/llama-3.1-8b-instruct",
+  embeddings: "@cf/baai/bge-base-en-v1.5",
+};
+
 /** What to tell the client (or the next attempt's log) to do about it. */
-function advice(status: number): string {
+function advice(status: number, task: WorkersAITask): string {
   if (status === 429 || status >= 500 || status === 408) return "Retry later, or add another provider to the chain.";
-  if (status === 404) return "Check the model id (Workers AI names models like @cf/meta/llama-3.1-8b-instruct).";
+  if (status === 404) return `Check the model id (Workers AI names models like ${EXAMPLE_MODEL[task]}).`;
   if (status === 403) return "Check the Cloudflare account's access to this model.";
+  if (task === "embeddings") {
+    // A text-generation model refuses `{ text }` as invalid input: the likeliest mistake on this route.
+    return `Check that the model is a Workers AI text-embeddings model (such as ${EXAMPLE_MODEL.embeddings}), which takes { text }, and the request's parameters against its input schema.`;
+  }
   return "Check the request's parameters against the model's input schema.";
 }
 
-/** An error thrown by `env.AI.run(model, …)` as the status and OpenAI error body the gateway handles. */
-export function workersAIErrorAnswer(err: unknown, model: string): WorkersAIErrorAnswer {
+/**
+ * An error thrown by `env.AI.run(model, …)` as the status and OpenAI error body the gateway handles;
+ * `task` shapes the advice.
+ */
+export function workersAIErrorAnswer(err: unknown, model: string, task: WorkersAITask = "chat"): WorkersAIErrorAnswer {
   const message = messageOf(err);
   const name = err instanceof Error ? err.name : "";
   const code = internalCode(err, message);
@@ -92,7 +108,7 @@ export function workersAIErrorAnswer(err: unknown, model: string): WorkersAIErro
     status,
     body: {
       error: {
-        message: `Workers AI could not run ${model} (${said}). ${advice(status)}`,
+        message: `Workers AI could not run ${model} (${said}). ${advice(status, task)}`,
         type,
         param: null,
         code: code !== null ? `workers_ai_${code}` : null,

@@ -66,3 +66,15 @@ export const WorkersAIOutput = z.looseObject({
   errors: z.unknown().optional(),
 });
 export type WorkersAIOutput = z.infer<typeof WorkersAIOutput>;
+
+/**
+ * What `env.AI.run` returns for a text-embeddings model given `{ text }` (`@cf/baai/bge-*`,
+ * `@cf/google/embeddinggemma-300m`, …): one vector per text in `data`, `shape` = [texts, dimensions],
+ * and `pooling` on the bge models. No model documents `usage`; it is read if one reports it.
+ */
+export const WorkersAIEmbeddingsOutput = z.looseObject({
+  data: z.array(z.array(z.number())),
+  shape: z.array(z.number()).nullish(),
+  usage: WorkersAIUsage.nullish(),
+});
+export type WorkersAIEmbeddingsOutput = z.infer<typeof WorkersAIEmbeddingsOutput>;

@@ -1,6 +1,6 @@
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   FAKE_AWS_ACCESS_KEY_ID,
   FAKE_AWS_SECRET_ACCESS_KEY,
@@ -44,39 +44,25 @@ const BINDINGS = {
   "bedrock-exception": "exception-after-3",
 };
 
-// The seed cannot write a binding's `settings` (region, access key id), so the bindings are created
-// through the admin API once the gateway runs; the seeded keys name them. The Worker secret the
-// bindings name holds the fake's secret access key.
-let fakeRoot: (scenario: string) => string = () => {
-  throw new Error("the stack has not started");
-};
-const stack = useStack("e2e-bedrock", FAKE_AWS_SECRET_ACCESS_KEY, (root) => {
-  fakeRoot = root;
-  return {
-    project: "e2e-bedrock",
-    providers: [],
-    keys: [
-      { name: "bedrock", config: { providers: ["bedrock"] } },
-      { name: "fallback", config: { providers: ["bedrock-throttled", "bedrock"] } },
-      { name: "stream-fallback", config: { providers: ["bedrock-stream-throttled", "bedrock"] } },
-      { name: "exception", config: { providers: ["bedrock-exception", "bedrock"] } },
-    ],
-  };
-});
+// The bindings are seeded with their `settings` (region, access key id); the Worker secret they name
+// holds the fake's secret access key.
+const stack = useStack("e2e-bedrock", FAKE_AWS_SECRET_ACCESS_KEY, (root) => ({
+  project: "e2e-bedrock",
+  providers: Object.entries(BINDINGS).map(([name, scenario]) => ({
+    name,
+    type: "bedrock",
+    base_url: root(scenario),
+    api_key_secret: FAKE_KEY_SECRET,
+    settings: { region: "eu-west-3", access_key_id: FAKE_AWS_ACCESS_KEY_ID },
+  })),
+  keys: [
+    { name: "bedrock", config: { providers: ["bedrock"] } },
+    { name: "fallback", config: { providers: ["bedrock-throttled", "bedrock"] } },
+    { name: "stream-fallback", config: { providers: ["bedrock-stream-throttled", "bedrock"] } },
+    { name: "exception", config: { providers: ["bedrock-exception", "bedrock"] } },
+  ],
+}));
 const fakeRequests = stack.fakeRequests;
-
-beforeAll(async () => {
-  for (const [name, scenario] of Object.entries(BINDINGS)) {
-    const res = await stack.adminFetch("/providers", {
-      name,
-      type: "bedrock",
-      base_url: fakeRoot(scenario),
-      api_key_secret: FAKE_KEY_SECRET,
-      settings: { region: "eu-west-3", access_key_id: FAKE_AWS_ACCESS_KEY_ID },
-    });
-    if (res.status !== 201) throw new Error(`creating binding ${name}: HTTP ${res.status} ${await res.text()}`);
-  }
-});
 
 const openai = (key: string) => openaiClient(stack, key);
 const anthropic = (key: string) => anthropicClient(stack, key);

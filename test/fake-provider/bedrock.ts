@@ -12,7 +12,9 @@ import { scenarioStream, sleep } from "./scenario-stream";
  *   Signature=…` with `x-amz-date`) that is recomputed here from the fake secret access key and must
  *   match. Failures are 403s in Bedrock's shape.
  * - Bodies as Bedrock validates them: unknown top-level keys (`model`, `stream`, …) are a 400
- *   ValidationException, and tool blocks need `toolConfig`.
+ *   ValidationException, tool blocks need `toolConfig`, and a prompt-cache `cachePoint` (in message
+ *   content, `system` or `toolConfig.tools`) must be `{"type": "default"}`, with `"ttl"` `5m` or `1h`
+ *   at most, and follow the block it closes. Usage always reports cache reads and writes.
  * - Answers in Bedrock's shapes: `{"output": {"message": …}, "stopReason", "usage"}`, or the binary
  *   event stream (`application/vnd.amazon.eventstream`, real CRCs; event-stream.ts) of messageStart,
  *   contentBlockDelta…, contentBlockStop, messageStop, metadata. A request with tools gets a text
@@ -151,7 +153,44 @@ const BLOCK_KEYS = new Set([
 
 interface ConverseLike {
   messages?: { role?: unknown; content?: Record<string, unknown>[] }[];
-  toolConfig?: { tools?: { toolSpec?: { name?: string } }[] };
+  system?: Record<string, unknown>[];
+  toolConfig?: { tools?: { toolSpec?: { name?: string }; cachePoint?: unknown }[] };
+}
+
+const SYSTEM_KEYS = new Set(["text", "guardContent", "cachePoint"]);
+const TOOL_KEYS = new Set(["toolSpec", "cachePoint"]);
+const CACHE_TTLS = new Set(["5m", "1h"]);
+
+/** `{"type": "default"}`, with an optional `ttl` of 5m or 1h, and nothing else. */
+function isCachePoint(point: unknown): boolean {
+  if (typeof point !== "object" || point === null) return false;
+  const { type, ttl, ...rest } = point as Record<string, unknown>;
+  const ttlOk = ttl === undefined || (typeof ttl === "string" && CACHE_TTLS.has(ttl));
+  return type === "default" && ttlOk && Object.keys(rest).length === 0;
+}
+
+/**
+ * What Bedrock would say of the members of one list (message content, `system`, `tools`): each has
+ * exactly one of `keys`, and a cachePoint is well-formed and closes a block before it.
+ */
+function rejectList(list: unknown, keys: Set<string>, where: string): Response | null {
+  if (list === undefined) return null;
+  if (!Array.isArray(list)) return bedrockError(400, `${where} must be a list.`);
+  for (const [i, member] of (list as unknown[]).entries()) {
+    const names = typeof member === "object" && member !== null ? Object.keys(member) : [];
+    if (names.length !== 1 || !keys.has(names[0] ?? "")) {
+      return bedrockError(400, `Malformed ${where} member with keys [${names.join(", ")}].`);
+    }
+    if (names[0] !== "cachePoint") continue;
+    if (!isCachePoint((member as { cachePoint?: unknown }).cachePoint)) {
+      return bedrockError(400, `${where}: a cachePoint must be {"type": "default"} with an optional ttl of 5m or 1h.`);
+    }
+    const before = (list as unknown[])[i - 1];
+    if (i === 0 || (typeof before === "object" && before !== null && "cachePoint" in before)) {
+      return bedrockError(400, `${where}: a cachePoint must follow the content it caches.`);
+    }
+  }
+  return null;
 }
 
 /** The ValidationException Bedrock would answer the body with, or null. */
@@ -171,11 +210,13 @@ function rejectBody(body: unknown): Response | null {
       400,
       "A conversation must start with a user message. Try again with a conversation that starts with a user message.",
     );
+  const listRejection =
+    rejectList(req.system, SYSTEM_KEYS, "system") ?? rejectList(req.toolConfig?.tools, TOOL_KEYS, "toolConfig.tools");
+  if (listRejection) return listRejection;
   for (const m of req.messages) {
+    const rejection = rejectList(m.content, BLOCK_KEYS, "content block");
+    if (rejection) return rejection;
     for (const block of m.content ?? []) {
-      const keys = Object.keys(block);
-      if (keys.length !== 1 || !BLOCK_KEYS.has(keys[0] ?? ""))
-        return bedrockError(400, `Malformed content block with keys [${keys.join(", ")}].`);
       if (block.text === "")
         return bedrockError(
           400,
@@ -192,7 +233,8 @@ function rejectBody(body: unknown): Response | null {
   return null;
 }
 
-const toolOf = (req: ConverseLike): string | null => req.toolConfig?.tools?.[0]?.toolSpec?.name ?? null;
+const toolOf = (req: ConverseLike): string | null =>
+  req.toolConfig?.tools?.find((t) => t.toolSpec)?.toolSpec?.name ?? null;
 
 function converseAnswer(req: ConverseLike) {
   const tool = toolOf(req);

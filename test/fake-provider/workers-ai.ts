@@ -1,3 +1,4 @@
+import { FAKE_EMBEDDING_DIMENSIONS, fakeVector } from "./embeddings";
 import { FAKE_REPLY_WORDS, FAKE_TOOL_ARGUMENT_FRAGMENTS, FAKE_TOOL_ARGUMENTS, forcedOpenAITool } from "./openai";
 
 /**
@@ -19,6 +20,11 @@ import { FAKE_REPLY_WORDS, FAKE_TOOL_ARGUMENT_FRAGMENTS, FAKE_TOOL_ARGUMENTS, fo
  * `errorEventAfter` (an `{"error": …}` event after that many), `withoutDone` (the stream just ends),
  * `wholeWhenStreaming` (a streaming request gets a whole output, as some models answer), `hangs`
  * (`run` answers only its signal's abort).
+ *
+ * A text-embeddings model (its id has `bge` or `embedding` in it: `@cf/baai/bge-base-en-v1.5`) answers
+ * `{ text }` like Workers AI's: `{ shape, data, pooling }`, one deterministic vector per text (the HTTP
+ * fake's `fakeVector`), and `usage` only when `embeddingUsage` is given. Each kind of model refuses the
+ * other's inputs with the input-validation error (5006) Workers AI throws.
  */
 
 export type FakeAIShape = "native" | "openai";
@@ -32,6 +38,8 @@ export interface FakeAIOptions {
   wholeWhenStreaming?: boolean;
   /** `run` never settles until its signal aborts (then rejects with the signal's reason). */
   hangs?: boolean;
+  /** The `usage` an embeddings output carries (Workers AI's models report none). */
+  embeddingUsage?: { prompt_tokens: number; total_tokens: number };
 }
 
 export interface FakeAICall {
@@ -160,6 +168,33 @@ function stream(events: unknown[], opts: FakeAIOptions, signal: AbortSignal | un
   });
 }
 
+const isEmbeddingModel = (model: string): boolean => /bge|embedding/i.test(model);
+
+/** What an embeddings model answers `{ text }` with; anything else is refused as Workers AI does. */
+function embeddingsOutput(inputs: Record<string, unknown>, opts: FakeAIOptions) {
+  const text = inputs.text;
+  const texts = typeof text === "string" ? [text] : Array.isArray(text) ? (text as unknown[]) : null;
+  if (!texts?.every((t) => typeof t === "string")) {
+    throw workersAIError("AiError", "5006: Error: oneOf at '/' not met, required properties at '/' are 'text'");
+  }
+  return {
+    shape: [texts.length, FAKE_EMBEDDING_DIMENSIONS],
+    data: texts.map((t) => fakeVector(t)),
+    pooling: "mean",
+    ...(opts.embeddingUsage ? { usage: opts.embeddingUsage } : {}),
+  };
+}
+
+/** A text-generation model takes `messages` or `prompt`, as Workers AI's input schemas say. */
+function refusesWithoutPrompt(inputs: Record<string, unknown>): void {
+  if (inputs.messages === undefined && inputs.prompt === undefined) {
+    throw workersAIError(
+      "AiError",
+      "5006: Error: oneOf at '/' not met, required properties at '/' are 'prompt', required properties at '/' are 'messages'",
+    );
+  }
+}
+
 function refusesNonStringContent(inputs: Record<string, unknown>): void {
   const messages = Array.isArray(inputs.messages) ? (inputs.messages as unknown[]) : [];
   messages.forEach((m, i) => {
@@ -189,6 +224,8 @@ export function fakeAI(opts: FakeAIOptions = {}): FakeAI {
           );
         }
         try {
+          if (isEmbeddingModel(model)) return Promise.resolve(embeddingsOutput(inputs, opts));
+          refusesWithoutPrompt(inputs);
           if (shape === "native") refusesNonStringContent(inputs);
         } catch (err) {
           return Promise.reject(err);

@@ -64,3 +64,35 @@ describe("a non-streaming completion", () => {
     expect(JSON.stringify(sent)).not.toContain(secret);
   });
 });
+
+describe("prompt-cache markers (cache_control on messages, parts and tools)", () => {
+  const marker = { cache_control: { type: "ephemeral" } };
+  const CACHED = {
+    model: "gpt-4o-mini",
+    messages: [
+      { role: "system", content: "be brief", ...marker },
+      { role: "user", content: [{ type: "text", text: "hi", ...marker }] },
+    ],
+    tools: [{ type: "function", function: { name: "lookup" }, ...marker }],
+  };
+
+  it("respect: they go upstream as sent", async () => {
+    const { secret } = await seedFakeChain([""], { cache: { mode: "respect" } });
+    expect((await postChat(secret, CACHED)).status).toBe(200);
+    expect(recorded[0]?.body).toEqual(CACHED);
+  });
+
+  it("disable: every one is stripped, nothing else changes", async () => {
+    const { secret } = await seedFakeChain([""], { cache: { mode: "disable" } });
+    expect((await postChat(secret, CACHED)).status).toBe(200);
+    expect(recorded[0]?.raw).not.toContain("cache_control");
+    expect(recorded[0]?.body).toEqual({
+      model: "gpt-4o-mini",
+      messages: [
+        { role: "system", content: "be brief" },
+        { role: "user", content: [{ type: "text", text: "hi" }] },
+      ],
+      tools: [{ type: "function", function: { name: "lookup" } }],
+    });
+  });
+});

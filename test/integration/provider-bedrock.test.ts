@@ -11,6 +11,7 @@ import {
 import { FAKE_REPLY_WORDS } from "../fake-provider/openai";
 import {
   adminFetch,
+  createKey,
   createProvider,
   expectInvalid,
   keyForChain,
@@ -424,6 +425,110 @@ describe("tools", () => {
     expect(JSON.parse(json)).toEqual(FAKE_TOOL_INPUT);
     const delta = events.find((e) => e.event === "message_delta");
     expect(JSON.parse(delta?.data ?? "null")).toMatchObject({ delta: { stop_reason: "tool_use" } });
+  });
+});
+
+describe("prompt caching", () => {
+  const EPHEMERAL = { type: "ephemeral" } as const;
+  const POINT = { cachePoint: { type: "default" } };
+  const TOOL_SPEC = { toolSpec: { name: "get_weather", inputSchema: { json: WEATHER_TOOL.function.parameters } } };
+
+  /** A key on one healthy SigV4 binding whose config sets `cache.mode`. */
+  async function cachingKey(mode: "respect" | "disable") {
+    const bedrock = await createBedrock();
+    return createKey({ config: { providers: [bedrock.name], cache: { mode } } });
+  }
+
+  const CACHED_CHAT = {
+    model: MODEL,
+    messages: [
+      { role: "system", content: [{ type: "text", text: "Long rules.", cache_control: EPHEMERAL }] },
+      {
+        role: "user",
+        content: [{ type: "text", text: "A long document.", cache_control: { ...EPHEMERAL, ttl: "1h" } }],
+      },
+      { role: "assistant", content: "Read it." },
+      { role: "user", content: "Weather in Paris?", cache_control: EPHEMERAL },
+    ],
+    tools: [{ ...WEATHER_TOOL, cache_control: EPHEMERAL }],
+  };
+
+  const CACHED_MESSAGES = {
+    model: MODEL,
+    max_tokens: 64,
+    system: [{ type: "text", text: "Long rules.", cache_control: EPHEMERAL }],
+    tools: [{ ...ANTHROPIC_WEATHER_TOOL, cache_control: EPHEMERAL }],
+    messages: [
+      { role: "user", content: [{ type: "text", text: "Weather in Paris?", cache_control: EPHEMERAL }] },
+      {
+        role: "assistant",
+        content: [{ type: "tool_use", id: "toolu_1", name: "get_weather", input: { city: "Paris" } }],
+      },
+      {
+        role: "user",
+        content: [{ type: "tool_result", tool_use_id: "toolu_1", content: "21°C", cache_control: EPHEMERAL }],
+      },
+    ],
+  };
+
+  it("respect: an OpenAI client's markers become cachePoints after the system block, the parts and the tool", async () => {
+    const key = await cachingKey("respect");
+    const res = await postChat(key.secret, CACHED_CHAT);
+    // The fake provider checks every cachePoint's shape and place: a 200 means Bedrock would take them.
+    expect(res.status).toBe(200);
+    expect(recorded[0]?.body).toMatchObject({
+      system: [{ text: "Long rules." }, POINT],
+      messages: [
+        { role: "user", content: [{ text: "A long document." }, { cachePoint: { type: "default", ttl: "1h" } }] },
+        { role: "assistant", content: [{ text: "Read it." }] },
+        { role: "user", content: [{ text: "Weather in Paris?" }, POINT] },
+      ],
+      toolConfig: { tools: [TOOL_SPEC, POINT] },
+    });
+    const body = await res.json<Completion>();
+    expect(body.usage.prompt_tokens_details).toMatchObject({ cached_tokens: 3, cache_write_tokens: 5 });
+  });
+
+  it("respect: an Anthropic client's markers survive the translation and become cachePoints", async () => {
+    const key = await cachingKey("respect");
+    const res = await postMessages(key.secret, CACHED_MESSAGES);
+    expect(res.status).toBe(200);
+    expect(recorded[0]?.body).toMatchObject({
+      system: [{ text: "Long rules." }, POINT],
+      messages: [
+        { role: "user", content: [{ text: "Weather in Paris?" }, POINT] },
+        { role: "assistant", content: [{ toolUse: { toolUseId: "toolu_1", name: "get_weather" } }] },
+        { role: "user", content: [{ toolResult: { toolUseId: "toolu_1", content: [{ text: "21°C" }] } }, POINT] },
+      ],
+      toolConfig: { tools: [TOOL_SPEC, POINT] },
+    });
+    expect(await res.json<Record<string, unknown>>()).toMatchObject({
+      usage: { cache_read_input_tokens: 3, cache_creation_input_tokens: 5 },
+    });
+  });
+
+  it("respect on a stream: the ConverseStream request carries the cachePoints too", async () => {
+    const key = await cachingKey("respect");
+    const res = await postChat(key.secret, { ...CACHED_CHAT, stream: true });
+    expect(res.status).toBe(200);
+    await res.text();
+    expect(recorded[0]?.path).toBe(`${MODEL_PATH}/converse-stream`);
+    expect(recorded[0]?.body).toMatchObject({ system: [{ text: "Long rules." }, POINT] });
+  });
+
+  it.each([
+    ["an OpenAI client", () => CACHED_CHAT, postChat],
+    ["an Anthropic client", () => CACHED_MESSAGES, postMessages],
+  ] as const)("disable: %s's markers are stripped, no cachePoint is sent", async (_, body, post) => {
+    const key = await cachingKey("disable");
+    const res = await post(key.secret, body());
+    expect(res.status).toBe(200);
+    expect(recorded[0]?.raw).not.toContain("cachePoint");
+    expect(recorded[0]?.raw).not.toContain("cache_control");
+    expect(recorded[0]?.body).toMatchObject({
+      system: [{ text: "Long rules." }],
+      toolConfig: { tools: [TOOL_SPEC] },
+    });
   });
 });
 

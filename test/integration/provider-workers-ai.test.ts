@@ -1,5 +1,7 @@
 import { env as workerEnv } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { estimatePromptTokens } from "../../src/pipeline/estimate-tokens";
+import { fakeVector } from "../fake-provider/embeddings";
 import { FAKE_REPLY_WORDS, FAKE_TOOL_ARGUMENT_FRAGMENTS, FAKE_TOOL_ARGUMENTS } from "../fake-provider/openai";
 import {
   FAKE_AI_REASONING,
@@ -25,7 +27,8 @@ import { drainOutbox, ledgerRows } from "../helpers/limits";
 /**
  * Issue 5, the Workers AI family: models called through the Worker's AI binding (`env.AI.run`), a fake
  * binding injected into the env (test/fake-provider/workers-ai.ts) in both of Workers AI's output
- * shapes; OpenAI and Anthropic clients, streaming and not, tools, usage, errors and fallback.
+ * shapes; OpenAI and Anthropic clients, streaming and not, tools, usage, errors and fallback; and
+ * /v1/embeddings with an embeddings model.
  */
 
 beforeEach(() => installFakeUpstream());
@@ -84,6 +87,16 @@ async function single(opts: FakeAIOptions = {}) {
   const key = await keyForChain([provider]);
   const ai = fakeAI(opts);
   return { provider, key, ai, env: { AI: ai.binding } };
+}
+
+/** A workers-ai binding whose AI binding (AI_FAILING) throws `error`, then a healthy one (AI). */
+async function failingThenHealthy(error: unknown) {
+  const failing = await createWorkersAI({ binding: "AI_FAILING" });
+  const healthy = await createWorkersAI();
+  const key = await keyForChain([failing, healthy]);
+  const bad = fakeAI({ throws: error });
+  const good = fakeAI();
+  return { failing, healthy, key, bad, good, env: { AI_FAILING: bad.binding, AI: good.binding } };
 }
 
 interface Chunk {
@@ -382,16 +395,6 @@ describe("an Anthropic client (/v1/messages), translated", () => {
 });
 
 describe("errors and fallback", () => {
-  /** A workers-ai binding whose AI binding (AI_FAILING) throws `error`, then a healthy one (AI). */
-  async function failingThenHealthy(error: unknown) {
-    const failing = await createWorkersAI({ binding: "AI_FAILING" });
-    const healthy = await createWorkersAI();
-    const key = await keyForChain([failing, healthy]);
-    const bad = fakeAI({ throws: error });
-    const good = fakeAI();
-    return { failing, healthy, key, bad, good, env: { AI_FAILING: bad.binding, AI: good.binding } };
-  }
-
   it.each([
     [
       "out of capacity",
@@ -525,5 +528,187 @@ describe("logs", () => {
     expect(lines[0]?.request_id).toMatch(REQUEST_ID);
     expect(String(lines[0]?.dropped)).toContain("user");
     expect(String(lines[0]?.dropped)).toContain("logit_bias");
+  });
+});
+
+describe("/v1/embeddings through the AI binding", () => {
+  const EMBED_MODEL = "@cf/baai/bge-base-en-v1.5";
+
+  interface EmbeddingsOut {
+    object: string;
+    data: { object: string; index: number; embedding: number[] | string }[];
+    model: string;
+    usage: { prompt_tokens: number; total_tokens: number };
+  }
+
+  const embed = (secret: string, body: unknown, env: Record<string, unknown>) =>
+    call("/v1/embeddings", secret, body, env);
+
+  const errorOf = (reply: Reply) =>
+    (JSON.parse(reply.text) as { error: { type: string; code: string | null; message: string; param: string | null } })
+      .error;
+
+  /** The float32 values of a base64 embedding, little-endian as OpenAI encodes them. */
+  function float32s(base64: string): number[] {
+    const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+    const view = new DataView(bytes.buffer);
+    return Array.from({ length: bytes.length / 4 }, (_, i) => view.getFloat32(i * 4, true));
+  }
+
+  it("one text: run with { text }, its vector back in OpenAI's shape with estimated usage", async () => {
+    const { provider, key, ai, env } = await single();
+    const reply = await embed(key.secret, { model: EMBED_MODEL, input: "hello" }, env);
+    expect(reply.status, reply.text).toBe(200);
+    expect(reply.headers.get("x-langwatch-provider")).toBe(provider.name);
+    const tokens = estimatePromptTokens(["hello"]);
+    expect(JSON.parse(reply.text)).toEqual({
+      object: "list",
+      data: [{ object: "embedding", index: 0, embedding: fakeVector("hello") }],
+      model: EMBED_MODEL,
+      usage: { prompt_tokens: tokens, total_tokens: tokens },
+    });
+    expect(ai.calls).toHaveLength(1);
+    expect(ai.calls[0]).toMatchObject({ model: EMBED_MODEL, inputs: { text: "hello" } });
+    expect(ai.calls[0]?.signal).toBeInstanceOf(AbortSignal);
+    expect(recorded).toHaveLength(0);
+  });
+
+  it("a batch: one run, one vector per text in order; Workers AI's own parameters sent along", async () => {
+    const { key, ai, env } = await single();
+    const input = ["first text", "second", "the third one"];
+    const reply = await embed(key.secret, { model: EMBED_MODEL, input, pooling: "cls", encoding_format: "float" }, env);
+    expect(reply.status, reply.text).toBe(200);
+    const body = JSON.parse(reply.text) as EmbeddingsOut;
+    expect(body.data).toEqual(input.map((t, index) => ({ object: "embedding", index, embedding: fakeVector(t) })));
+    expect(body.usage.prompt_tokens).toBe(estimatePromptTokens(input));
+    expect(ai.calls.map((c) => c.inputs)).toEqual([{ text: input, pooling: "cls" }]);
+  });
+
+  it("encoding_format base64: each vector's float32 values, little-endian, base64-encoded", async () => {
+    const { key, env } = await single();
+    const input = ["alpha", "beta"];
+    const reply = await embed(key.secret, { model: EMBED_MODEL, input, encoding_format: "base64" }, env);
+    expect(reply.status, reply.text).toBe(200);
+    const body = JSON.parse(reply.text) as EmbeddingsOut;
+    expect(body.data.map((d) => typeof d.embedding)).toEqual(["string", "string"]);
+    expect(body.data.map((d) => float32s(d.embedding as string))).toEqual(
+      input.map((t) => fakeVector(t).map(Math.fround)),
+    );
+  });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    ["token ids", { input: [1, 2, 3] }, "input"],
+    ["arrays of token ids", { input: [[1, 2], [3]] }, "input"],
+    ["dimensions", { input: "x", dimensions: 256 }, "dimensions"],
+    ["an unknown encoding_format", { input: "x", encoding_format: "int8" }, "encoding_format"],
+  ])("%s: a 400 naming the field, with no call", async (_, fields, param) => {
+    const { key, ai, env } = await single();
+    const reply = await embed(key.secret, { model: EMBED_MODEL, ...fields }, env);
+    expect(reply.status).toBe(400);
+    expect(errorOf(reply)).toMatchObject({ type: "invalid_request_error", code: "untranslatable_request", param });
+    expect(errorOf(reply).message).toMatch(/^Cannot translate /);
+    expect(ai.calls).toHaveLength(0);
+    expect(recorded).toHaveLength(0);
+  });
+
+  it("token ids with an OpenAI binding behind: that binding serves them, no run", async () => {
+    const workersAI = await createWorkersAI();
+    const openai = await createProvider();
+    const key = await keyForChain([workersAI, openai]);
+    const ai = fakeAI();
+    const reply = await embed(key.secret, { model: EMBED_MODEL, input: [1, 2, 3] }, { AI: ai.binding });
+    expect(reply.status, reply.text).toBe(200);
+    expect(reply.headers.get("x-langwatch-provider")).toBe(openai.name);
+    expect(ai.calls).toHaveLength(0);
+    expect(recorded.map((r) => r.path)).toEqual(["/v1/embeddings"]);
+  });
+
+  it("usage Workers AI does not report: the estimate, logged as such, recorded in the ledger", async () => {
+    const info = vi.spyOn(console, "log");
+    const { provider, key, env } = await single();
+    const input = ["a sentence to embed", "and another"];
+    const reply = await embed(key.secret, { model: EMBED_MODEL, input, user: "someone" }, env);
+    expect(reply.status, reply.text).toBe(200);
+    const tokens = estimatePromptTokens(input);
+    expect(tokens).toBeGreaterThan(0);
+    const lines = logLines(info, "workers_ai_usage_estimated");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      level: "info",
+      request_id: reply.headers.get("x-langwatch-request-id"),
+      provider: provider.name,
+      model: EMBED_MODEL,
+      estimated_prompt_tokens: tokens,
+    });
+    expect(logLines(info, "translation_dropped_params")[0]).toMatchObject({ dropped: "user", model: EMBED_MODEL });
+    await drainOutbox(key.id);
+    expect(await ledgerRows(key.id)).toMatchObject([
+      { provider: provider.name, model: EMBED_MODEL, input_tokens: tokens, output_tokens: 0, outcome: "ok" },
+    ]);
+  });
+
+  it("usage Workers AI reports is the one answered and recorded; nothing is estimated", async () => {
+    const info = vi.spyOn(console, "log");
+    const { key, env } = await single({ embeddingUsage: { prompt_tokens: 42, total_tokens: 42 } });
+    const reply = await embed(key.secret, { model: EMBED_MODEL, input: "hello" }, env);
+    expect((JSON.parse(reply.text) as EmbeddingsOut).usage).toEqual({ prompt_tokens: 42, total_tokens: 42 });
+    expect(logLines(info, "workers_ai_usage_estimated")).toHaveLength(0);
+    await drainOutbox(key.id);
+    expect(await ledgerRows(key.id)).toMatchObject([{ input_tokens: 42, output_tokens: 0, outcome: "ok" }]);
+  });
+
+  it("out of capacity moves on to the next binding", async () => {
+    const error = workersAIError("InferenceUpstreamError", "3040: Capacity temporarily exceeded, please try again.");
+    const { healthy, key, bad, good, env } = await failingThenHealthy(error);
+    const reply = await embed(key.secret, { model: EMBED_MODEL, input: "hello" }, env);
+    expect(reply.status, reply.text).toBe(200);
+    expect(reply.headers.get("x-langwatch-provider")).toBe(healthy.name);
+    expect(reply.headers.get("x-langwatch-fallback-count")).toBe("1");
+    expect(bad.calls).toHaveLength(1);
+    expect(good.calls).toHaveLength(1);
+  });
+
+  it("an output without one vector per text is a 502 that moves on to an OpenAI binding", async () => {
+    const odd = await createWorkersAI({ binding: "AI_ODD" });
+    const openai = await createProvider();
+    const key = await keyForChain([odd, openai]);
+    const short = { run: () => Promise.resolve({ shape: [1, 2], data: [[0.1, 0.2]] }) };
+    const reply = await embed(key.secret, { model: EMBED_MODEL, input: ["a", "b"] }, { AI_ODD: short });
+    expect(reply.status, reply.text).toBe(200);
+    expect(reply.headers.get("x-langwatch-provider")).toBe(openai.name);
+    expect((JSON.parse(reply.text) as EmbeddingsOut).data).toHaveLength(2);
+
+    const alone = await keyForChain([odd]);
+    const failed = await embed(alone.secret, { model: EMBED_MODEL, input: ["a", "b"] }, { AI_ODD: short });
+    expect(failed.status).toBe(502);
+    expect(failed.text).toContain(`attempt 1 ${odd.name}: HTTP 502`);
+  });
+
+  it("a chat model named: Workers AI's input error, the client's 400 saying to use an embeddings model", async () => {
+    const first = await createWorkersAI({ binding: "AI_FIRST" });
+    const key = await keyForChain([first, await createWorkersAI()]);
+    const bad = fakeAI();
+    const good = fakeAI();
+    const reply = await embed(
+      key.secret,
+      { model: MODEL, input: "hello" },
+      { AI_FIRST: bad.binding, AI: good.binding },
+    );
+    expect(reply.status).toBe(400);
+    expect(reply.headers.get("x-langwatch-provider")).toBe(first.name);
+    const error = errorOf(reply);
+    expect(error).toMatchObject({ type: "invalid_request_error", code: "workers_ai_5006", param: null });
+    expect(error.message).toContain(`Workers AI could not run ${MODEL}`);
+    expect(error.message).toContain("required properties at '/' are 'prompt'");
+    expect(error.message).toContain(`text-embeddings model (such as ${EMBED_MODEL})`);
+    expect(bad.calls).toEqual([expect.objectContaining({ model: MODEL, inputs: { text: "hello" } })]);
+    expect(good.calls).toHaveLength(0);
+  });
+
+  it("an embeddings model on /v1/chat/completions is refused the same way, with the chat advice", async () => {
+    const { key, env } = await single();
+    const reply = await chat(key.secret, { model: EMBED_MODEL, messages: HI }, env);
+    expect(reply.status).toBe(400);
+    expect(errorOf(reply)).toMatchObject({ type: "invalid_request_error", code: "workers_ai_5006" });
   });
 });

@@ -1,13 +1,21 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { FAKE_ANTHROPIC_USAGE, messageStreamEvents } from "../fake-provider/anthropic";
+import {
+  converseStreamEvents,
+  eventMessage,
+  FAKE_AWS_ACCESS_KEY_ID,
+  FAKE_AWS_SECRET_ACCESS_KEY,
+  FAKE_BEDROCK_API_KEY,
+  FAKE_BEDROCK_USAGE,
+} from "../fake-provider/bedrock";
 import { FAKE_REPLY_WORDS, openAIError, streamFrames } from "../fake-provider/openai";
 import { estimatePromptTokens } from "../../src/pipeline/estimate-tokens";
 import { familyFor } from "../../src/providers/registry";
 import { ANTHROPIC_VERSION } from "../../src/providers/anthropic";
 import { adminCall, createKey, createProvider, uniqueName, type ProviderReply } from "../helpers/admin";
 import { fakeAnthropicBaseUrl } from "../helpers/anthropic";
-import { FAKE_BASE, installFakeUpstream, recorded } from "../helpers/fake-upstream";
+import { FAKE_BASE, fakeRoot, installFakeUpstream, recorded } from "../helpers/fake-upstream";
 import { fetchWithEnv, GATEWAY, readOpenAIError, REQUEST_ID, TRACE_ID, USER_MESSAGE } from "../helpers/gateway";
 import { drainOutbox, FAKE_USAGE, ledgerRows, PRICED_MODEL, type LedgerRow } from "../helpers/limits";
 import { seedProvider } from "../helpers/seed";
@@ -291,6 +299,163 @@ describe("the request on the wire", () => {
     const error = await errorOf(prod);
     expect(error).toMatchObject({ type: "provider_error", code: "binding_misconfigured" });
     expect(error.message).toContain("ENVIRONMENT=development");
+  });
+});
+
+describe("bedrock bindings", () => {
+  const MODEL = "anthropic.claude-3-5-haiku-20241022-v1:0";
+  const CONVERSE = `/model/${encodeURIComponent(MODEL)}/converse`;
+  /** A raw Converse body, spaced and escaped so that any re-serialisation would change it. */
+  const RAW = `{ "messages" : [{"role":"user","content":[{"text":"h\\u00e9llo \\/ ünïcode"}]}],\n "inferenceConfig":{"maxTokens":16} }`;
+
+  /** A bedrock binding at the fake provider: SigV4 with the fake's key id, or its Bedrock API key. */
+  const fakeBedrock = (opts: { bearer?: boolean; secret?: string; scenario?: string } = {}) =>
+    createProvider({
+      name: uniqueName("bedrock"),
+      type: "bedrock",
+      base_url: fakeRoot(opts.scenario),
+      api_key_secret: null,
+      api_key: opts.bearer ? FAKE_BEDROCK_API_KEY : (opts.secret ?? FAKE_AWS_SECRET_ACCESS_KEY),
+      settings: opts.bearer ? { region: "eu-west-3" } : { region: "eu-west-3", access_key_id: FAKE_AWS_ACCESS_KEY_ID },
+    });
+
+  it("a raw Converse call goes under the runtime root, bytes untouched, SigV4-signed; the virtual key stays behind", async () => {
+    const provider = await fakeBedrock();
+    const key = await proxyKey([provider]);
+    const reply = await proxied(`${provider.name}${CONVERSE}?trace=on`, {
+      secret: key.secret,
+      body: RAW,
+      headers: { "x-api-key": key.secret, "x-goog-api-key": key.secret, accept: "application/json" },
+    });
+    // The fake provider recomputed the signature over what it received: a 200 means it matched.
+    expect(reply.status, reply.text).toBe(200);
+    expect(recorded).toHaveLength(1);
+    const sent = recorded[0];
+    expect(sent?.method).toBe("POST");
+    expect(sent?.path).toBe(CONVERSE);
+    expect(sent?.query).toEqual({ trace: "on" });
+    expect(sent?.raw).toBe(RAW);
+    const date = sent?.headers["x-amz-date"] ?? "";
+    expect(date).toMatch(/^\d{8}T\d{6}Z$/);
+    expect(sent?.headers.authorization).toMatch(
+      new RegExp(
+        `^AWS4-HMAC-SHA256 Credential=${FAKE_AWS_ACCESS_KEY_ID}/${date.slice(0, 8)}/eu-west-3/bedrock/aws4_request, SignedHeaders=accept;host;x-amz-date, Signature=[0-9a-f]{64}$`,
+      ),
+    );
+    expect(sent?.headers["content-type"]).toBe("application/json");
+    for (const name of ["x-api-key", "x-goog-api-key"]) expect(sent?.headers[name], name).toBeUndefined();
+    expect(JSON.stringify(sent)).not.toContain(key.secret);
+    expect(JSON.stringify(sent)).not.toContain(FAKE_AWS_SECRET_ACCESS_KEY);
+
+    expect(reply.headers.get("x-langwatch-provider")).toBe(provider.name);
+    expect(JSON.parse(reply.text)).toMatchObject({
+      output: { message: { role: "assistant", content: [{ text: FAKE_REPLY_WORDS.join(" ") }] } },
+      stopReason: "end_turn",
+      usage: FAKE_BEDROCK_USAGE,
+    });
+    expect(reply.text).not.toContain(key.secret);
+  });
+
+  it("with a Bedrock API key, the key goes as a bearer token and nothing is signed", async () => {
+    const provider = await fakeBedrock({ bearer: true });
+    const key = await proxyKey([provider]);
+    const reply = await proxied(`${provider.name}${CONVERSE}`, { secret: key.secret, body: RAW });
+    expect(reply.status, reply.text).toBe(200);
+    expect(recorded[0]?.headers.authorization).toBe(`Bearer ${FAKE_BEDROCK_API_KEY}`);
+    expect(recorded[0]?.headers["x-amz-date"]).toBeUndefined();
+    expect(recorded[0]?.raw).toBe(RAW);
+  });
+
+  it("a ConverseStream answer (binary event stream) passes through byte for byte", async () => {
+    const provider = await fakeBedrock();
+    const key = await proxyKey([provider]);
+    const { response, settled } = await fetchWithEnv(
+      proxyRequest(`${provider.name}/model/${encodeURIComponent(MODEL)}/converse-stream`, {
+        secret: key.secret,
+        body: RAW,
+      }),
+      {},
+    );
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    await settled();
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("application/vnd.amazon.eventstream");
+    const events = converseStreamEvents(JSON.parse(RAW) as object).map(([type, payload]) =>
+      eventMessage(type, payload),
+    );
+    expect(bytes).toEqual(new Uint8Array(events.flatMap((e) => [...e])));
+  });
+
+  it("a signature made with the wrong secret gets Bedrock's 403 back as it came, and no fallback", async () => {
+    const wrong = await fakeBedrock({ secret: "not-the-secret-access-key" });
+    const healthy = await fakeBedrock();
+    const key = await proxyKey([wrong, healthy]);
+    const reply = await proxied(`${wrong.name}${CONVERSE}`, { secret: key.secret, body: RAW });
+    expect(reply.status).toBe(403);
+    expect(JSON.parse(reply.text)).toEqual({
+      message: "The request signature we calculated does not match the signature you provided.",
+    });
+    expect(recorded).toHaveLength(1);
+  });
+
+  it.each([
+    ["a well-formed cachePoint after its block", [{ text: "hi" }, { cachePoint: { type: "default", ttl: "1h" } }], 200],
+    ["a cachePoint that opens the content", [{ cachePoint: { type: "default" } }, { text: "hi" }], 400],
+    ["a cachePoint of another type", [{ text: "hi" }, { cachePoint: { type: "ephemeral" } }], 400],
+    ["a cachePoint with a TTL Bedrock lacks", [{ text: "hi" }, { cachePoint: { type: "default", ttl: "2h" } }], 400],
+  ])("raw Converse with %s: Bedrock's answer (%i) comes back as it is", async (_, content, status) => {
+    const provider = await fakeBedrock();
+    const key = await proxyKey([provider]);
+    const raw = JSON.stringify({ messages: [{ role: "user", content }] });
+    const reply = await proxied(`${provider.name}${CONVERSE}`, { secret: key.secret, body: raw });
+    expect(reply.status, reply.text).toBe(status);
+    expect(recorded[0]?.raw).toBe(raw);
+    expect(reply.text).toContain(status === 200 ? '"stopReason":"end_turn"' : "a cachePoint must");
+  });
+
+  it("the model named in the path is the one policy checks: outside models_allowed it is a 403, and nothing is sent", async () => {
+    const provider = await fakeBedrock();
+    const key = await proxyKey([provider], { models_allowed: ["amazon.nova-pro-v1:0"] });
+    const reply = await proxied(`${provider.name}${CONVERSE}`, { secret: key.secret, body: RAW });
+    expect(reply.status).toBe(403);
+    expect(await errorOf(reply)).toMatchObject({ code: "model_not_allowed" });
+    expect(recorded).toEqual([]);
+  });
+
+  it("on a governed key, the path's model is allowed, priced and settled at the usage Converse reports", async () => {
+    const provider = await fakeBedrock();
+    const key = await proxyKey([provider], { models_allowed: [MODEL] });
+    const reply = await proxied(`${provider.name}${CONVERSE}`, { secret: key.secret, body: RAW });
+    expect(reply.status, reply.text).toBe(200);
+    expect(reply.headers.get("x-langwatch-model")).toBe(MODEL);
+    const u = FAKE_BEDROCK_USAGE;
+    // 11 uncached at $0.80/Mtok, 3 cache reads at $0.08, 5 cache writes at $1, 7 out at $4: 42.04 µUSD, rounded up.
+    expect(await settledRows(key.id)).toEqual([
+      expect.objectContaining({
+        provider: provider.name,
+        model: MODEL,
+        input_tokens: u.inputTokens + u.cacheReadInputTokens + u.cacheWriteInputTokens,
+        output_tokens: u.outputTokens,
+        cache_read_tokens: u.cacheReadInputTokens,
+        cache_write_tokens: u.cacheWriteInputTokens,
+        cost_micros: 43,
+        outcome: "ok",
+      }),
+    ]);
+  });
+
+  it("a binding whose settings broke after the fact is a 502 naming the field, and nothing is sent", async () => {
+    const provider = await fakeBedrock();
+    await env.DB.prepare("UPDATE providers SET settings = ?, revision = revision + 1 WHERE name = ?")
+      .bind(JSON.stringify({ access_key_id: FAKE_AWS_ACCESS_KEY_ID }), provider.name)
+      .run();
+    const key = await proxyKey([provider]);
+    const reply = await proxied(`${provider.name}${CONVERSE}`, { secret: key.secret, body: RAW });
+    expect(reply.status).toBe(502);
+    const error = await errorOf(reply);
+    expect(error).toMatchObject({ type: "provider_error", code: "binding_misconfigured" });
+    expect(error.message).toContain(`binding ${provider.name} (bedrock) has an invalid settings.region`);
+    expect(recorded).toEqual([]);
   });
 });
 

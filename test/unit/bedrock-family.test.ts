@@ -1,8 +1,9 @@
+import { AwsV4Signer } from "aws4fetch";
 import { describe, expect, it } from "vitest";
 import type { ProviderBinding } from "../../src/control-plane/bundles";
 import { lookupPrice } from "../../src/pricing";
 import { bedrock, converseUrl } from "../../src/providers/bedrock";
-import { authorizedRequest } from "../../src/providers/bedrock-auth";
+import { authorizedHeaders, authorizedRequest } from "../../src/providers/bedrock-auth";
 import { bedrockSettings, bedrockSettingsSchema } from "../../src/providers/bedrock-settings";
 import { BindingMisconfigured } from "../../src/providers/types";
 
@@ -70,7 +71,12 @@ describe("converseUrl", () => {
 });
 
 describe("authorizedRequest", () => {
-  const call = { url: converseUrl(binding(), "us-west-2", MODEL, false), body: "{}", headers: { accept: "x" } };
+  const call = {
+    method: "POST",
+    url: converseUrl(binding(), "us-west-2", MODEL, false),
+    body: "{}",
+    headers: { accept: "x" },
+  };
 
   it("without access_key_id, sends the key as a bearer token and signs nothing", async () => {
     const req = await authorizedRequest(binding(), { region: "us-west-2" }, call, env);
@@ -97,6 +103,33 @@ describe("authorizedRequest", () => {
     );
     expect(req.headers.get("authorization")).not.toContain("secret-key");
     expect(req.url).toBe(call.url);
+  });
+
+  it("the signature covers the method, the query and the body bytes, whatever they are", async () => {
+    const settings = { region: "us-west-2", access_key_id: "AKIAIOSFODNN7EXAMPLE" };
+    const bytes = new TextEncoder().encode('{ "odd" :  "sp\u00e9cing" }');
+    const url = "https://bedrock-runtime.us-west-2.amazonaws.com/model/m%3A0/converse?x=1&a=b";
+    const headers = await authorizedHeaders(binding(), settings, { method: "PUT", url, headers: {}, body: bytes }, env);
+    const datetime = headers["x-amz-date"] ?? "";
+    const expected = (method: string, body: Uint8Array | undefined, at = url) =>
+      new AwsV4Signer({
+        method,
+        url: at,
+        headers: {},
+        body,
+        accessKeyId: settings.access_key_id,
+        secretAccessKey: "secret-key",
+        service: "bedrock",
+        region: "us-west-2",
+        datetime,
+      }).authHeader();
+    expect(headers.authorization).toBe(await expected("PUT", bytes));
+    expect(headers.authorization).not.toBe(await expected("POST", bytes));
+    expect(headers.authorization).not.toBe(await expected("PUT", bytes.slice(1)));
+    expect(headers.authorization).not.toBe(await expected("PUT", bytes, url.replace("x=1", "x=2")));
+
+    const get = await authorizedHeaders(binding(), settings, { method: "GET", url, headers: {}, body: null }, env);
+    expect(get.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE\//);
   });
 
   it("a binding without a key is misconfigured, with how to give it one", async () => {

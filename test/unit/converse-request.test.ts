@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { GatewayError } from "../../src/errors";
+import { anthropicToOpenAIRequest } from "../../src/translate";
 import { openAIToConverseRequest } from "../../src/translate/converse-request";
 
 /** OpenAI chat requests as Bedrock Converse requests. */
@@ -199,7 +200,9 @@ describe("tools", () => {
 
   it("tool_choice none keeps the tools when the conversation has tool calls (Bedrock requires them), with a note", () => {
     const t = translate({ messages: conversation, tools: [WEATHER_TOOL], tool_choice: "none" });
-    expect(t.body.toolConfig?.tools.map((tool) => tool.toolSpec.name)).toEqual(["get_weather"]);
+    expect(t.body.toolConfig?.tools.map((tool) => ("toolSpec" in tool ? tool.toolSpec.name : null))).toEqual([
+      "get_weather",
+    ]);
     expect(t.body.toolConfig?.toolChoice).toBeUndefined();
     expect(t.dropped).toEqual(["tool_choice (none: Bedrock cannot forbid tool calls; the tools were kept)"]);
   });
@@ -287,5 +290,162 @@ describe("inference parameters", () => {
       response_format: { type: "json_object" },
     });
     expect(t.dropped).toEqual(["n", "response_format"]);
+  });
+});
+
+describe("prompt caching", () => {
+  const EPHEMERAL = { type: "ephemeral" } as const;
+  const POINT = { cachePoint: { type: "default" } };
+
+  it("a marker on a part, a message or a tool becomes a cachePoint right after what it marks", () => {
+    const t = translate({
+      messages: [
+        { role: "system", content: [{ type: "text", text: "Long rules.", cache_control: EPHEMERAL }] },
+        { role: "developer", content: "More rules.", cache_control: { type: "ephemeral", ttl: "1h" } },
+        { role: "system", content: "Unmarked." },
+        {
+          role: "user",
+          content: [
+            { type: "image_url", image_url: { url: `data:image/png;base64,${PNG}` }, cache_control: EPHEMERAL },
+            { type: "text", text: "A long document." },
+            { type: "text", text: "Question?", cache_control: { type: "ephemeral", ttl: "5m" } },
+          ],
+        },
+        {
+          role: "assistant",
+          content: "Checking.",
+          tool_calls: [{ id: "call_1", type: "function", function: { name: "get_weather", arguments: "{}" } }],
+          cache_control: EPHEMERAL,
+        },
+        { role: "tool", tool_call_id: "call_1", content: "21°C", cache_control: EPHEMERAL },
+        { role: "user", content: "Thanks.", cache_control: EPHEMERAL },
+      ],
+      tools: [{ ...WEATHER_TOOL, cache_control: EPHEMERAL }],
+    });
+    expect(t.body.system).toEqual([
+      { text: "Long rules." },
+      POINT,
+      { text: "More rules." },
+      { cachePoint: { type: "default", ttl: "1h" } },
+      { text: "Unmarked." },
+    ]);
+    expect(t.body.toolConfig?.tools).toEqual([
+      {
+        toolSpec: {
+          name: "get_weather",
+          description: "Weather for a city",
+          inputSchema: { json: WEATHER_TOOL.function.parameters },
+        },
+      },
+      POINT,
+    ]);
+    expect(t.body.messages).toEqual([
+      {
+        role: "user",
+        content: [
+          { image: { format: "png", source: { bytes: PNG } } },
+          POINT,
+          { text: "A long document." },
+          { text: "Question?" },
+          { cachePoint: { type: "default", ttl: "5m" } },
+        ],
+      },
+      {
+        role: "assistant",
+        content: [{ text: "Checking." }, { toolUse: { toolUseId: "call_1", name: "get_weather", input: {} } }, POINT],
+      },
+      {
+        role: "user",
+        content: [
+          { toolResult: { toolUseId: "call_1", content: [{ text: "21°C" }] } },
+          POINT,
+          { text: "Thanks." },
+          POINT,
+        ],
+      },
+    ]);
+    expect(t.dropped).toEqual([]);
+  });
+
+  it("a marker on a text part of a tool message marks its result", () => {
+    const t = translate({
+      messages: [
+        { role: "user", content: "Weather?" },
+        {
+          role: "assistant",
+          content: null,
+          tool_calls: [{ id: "call_1", type: "function", function: { name: "get_weather", arguments: "{}" } }],
+        },
+        { role: "tool", tool_call_id: "call_1", content: [{ type: "text", text: "21°C", cache_control: EPHEMERAL }] },
+      ],
+      tools: [WEATHER_TOOL],
+    });
+    expect(t.body.messages.at(-1)?.content).toEqual([
+      { toolResult: { toolUseId: "call_1", content: [{ text: "21°C" }] } },
+      POINT,
+    ]);
+  });
+
+  it("a cache_control that is no ephemeral marker is dropped with a note, and nothing is cached", () => {
+    const t = translate({
+      messages: [{ role: "user", content: [{ type: "text", text: "hi", cache_control: { type: "persistent" } }] }],
+    });
+    expect(t.body.messages).toEqual([{ role: "user", content: [{ text: "hi" }] }]);
+    expect(t.dropped).toEqual(['cache_control (not {"type": "ephemeral"})']);
+  });
+
+  it("no marker, no cachePoint", () => {
+    const t = translate({
+      messages: [
+        { role: "system", content: "Rules." },
+        { role: "user", content: "hi" },
+      ],
+    });
+    expect(JSON.stringify(t.body)).not.toContain("cachePoint");
+  });
+
+  it("an Anthropic request's markers survive its translation to OpenAI when kept for Bedrock", () => {
+    const marker = { cache_control: EPHEMERAL };
+    const anthropic = {
+      model: MODEL,
+      max_tokens: 64,
+      system: [
+        { type: "text", text: "Rules.", ...marker },
+        { type: "text", text: "Unmarked." },
+      ],
+      tools: [{ name: "get_weather", input_schema: WEATHER_TOOL.function.parameters, ...marker }],
+      messages: [
+        { role: "user", content: [{ type: "text", text: "Weather?", ...marker }] },
+        {
+          role: "assistant",
+          content: [{ type: "tool_use", id: "toolu_1", name: "get_weather", input: {}, ...marker }],
+        },
+        {
+          role: "user",
+          content: [
+            { type: "tool_result", tool_use_id: "toolu_1", content: [{ type: "text", text: "21°C", ...marker }] },
+            { type: "text", text: "Thanks." },
+          ],
+        },
+      ],
+    };
+    const openai = anthropicToOpenAIRequest(anthropic, { keepCacheMarkers: true });
+    expect(openai.dropped).toEqual([]);
+    const t = openAIToConverseRequest(openai.body);
+    expect(t.body.system).toEqual([{ text: "Rules." }, POINT, { text: "Unmarked." }]);
+    expect(t.body.toolConfig?.tools.at(-1)).toEqual(POINT);
+    expect(t.body.messages).toEqual([
+      { role: "user", content: [{ text: "Weather?" }, POINT] },
+      { role: "assistant", content: [{ toolUse: { toolUseId: "toolu_1", name: "get_weather", input: {} } }, POINT] },
+      {
+        role: "user",
+        content: [{ toolResult: { toolUseId: "toolu_1", content: [{ text: "21°C" }] } }, POINT, { text: "Thanks." }],
+      },
+    ]);
+
+    // Without keepCacheMarkers (every other OpenAI-shaped family), they are dropped with a note.
+    const plain = anthropicToOpenAIRequest(anthropic);
+    expect(plain.dropped).toContain("cache_control");
+    expect(JSON.stringify(openAIToConverseRequest(plain.body).body)).not.toContain("cachePoint");
   });
 });

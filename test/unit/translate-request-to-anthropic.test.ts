@@ -212,6 +212,41 @@ describe("openAIToAnthropicRequest", () => {
     expect(body.messages[2]?.content).toEqual([{ type: "tool_result", tool_use_id: "call_9_a", content: "ok" }]);
   });
 
+  it("keeps prompt-cache markers on the blocks and tools they mark (a message's own on its last block)", () => {
+    const marker = { cache_control: { type: "ephemeral" } };
+    const { body, dropped } = openAIToAnthropicRequest({
+      model: "claude-test",
+      messages: [
+        { role: "system", content: "Long rules.", ...marker },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "Context." },
+            { type: "text", text: "Question?", ...marker },
+          ],
+        },
+        { role: "assistant", content: "Answer.", ...marker },
+        { role: "user", content: "Again." },
+      ],
+      tools: [{ type: "function", function: { name: "lookup" }, ...marker }],
+    });
+    expect(dropped).toEqual([]);
+    expect(body.system).toEqual([{ type: "text", text: "Long rules.", ...marker }]);
+    expect(body.messages).toEqual([
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "Context." },
+          { type: "text", text: "Question?", ...marker },
+        ],
+      },
+      { role: "assistant", content: [{ type: "text", text: "Answer.", ...marker }] },
+      { role: "user", content: [{ type: "text", text: "Again." }] },
+    ]);
+    expect(body.tools).toEqual([{ name: "lookup", input_schema: { type: "object", properties: {} }, ...marker }]);
+    expect(AnthropicMessagesRequest.safeParse(body).success).toBe(true);
+  });
+
   it("rejects input it cannot translate, naming the field", () => {
     const user = (content: unknown) => ({ model: "m", messages: [{ role: "user", content }] });
     rejects(

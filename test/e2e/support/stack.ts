@@ -38,7 +38,7 @@ export interface Stack {
   adminToken(): string;
   /**
    * Calls the gateway's admin API (`/admin/v1` + path) with its admin token: a JSON body is POSTed,
-   * no body is a GET. For what the seed cannot write, such as a binding's `settings`.
+   * no body is a GET. For what the seed does not write, such as a binding's `prices` or an encrypted `api_key`.
    */
   adminFetch(path: string, body?: unknown): Promise<Response>;
 }
