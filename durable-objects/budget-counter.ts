@@ -1,8 +1,6 @@
-import { DurableObject } from "cloudflare:workers";
-import { AlarmClock } from "./alarm-clock";
+import { CounterObject } from "./counter-object";
 import {
   BUDGET_BOOK_SCHEMA,
-  budgetStatus,
   firstBlockingBudget,
   knownBudgets,
   rememberDefinitions,
@@ -18,16 +16,9 @@ import {
   RESERVATION_TTL_MS,
   RESERVATIONS_SCHEMA,
 } from "./reservations";
-import { migrateSchema, pingSchema, type SchemaMigrations } from "./schema";
+import type { SchemaMigrations } from "./schema";
 import { sweepExpired } from "./sweep";
-import type {
-  AdmitResult,
-  BudgetQuery,
-  BudgetStatus,
-  ScopeAdmitRequest,
-  ScopeSettleRequest,
-  ScopeState,
-} from "./types";
+import type { AdmitResult, BudgetQuery, ScopeAdmitRequest, ScopeSettleRequest, ScopeState } from "./types";
 import { checkRequestId, checkScopeAdmit, checkScopeSettleBatch } from "./validate";
 
 /**
@@ -41,25 +32,9 @@ import { checkRequestId, checkScopeAdmit, checkScopeSettleBatch } from "./valida
 /** Version 1: budget counters and reservations. */
 const MIGRATIONS: SchemaMigrations = [[...BUDGET_BOOK_SCHEMA, ...RESERVATIONS_SCHEMA]];
 
-export class BudgetCounter extends DurableObject<Env> {
-  private readonly sql: SqlStorage;
-  /** Budget definitions already stored, by id (rememberDefinitions skips reading them again). */
-  private readonly knownDefinitions = new Map<string, string>();
-  private readonly alarmClock: AlarmClock;
-
+export class BudgetCounter extends CounterObject {
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    this.sql = ctx.storage.sql;
-    this.alarmClock = new AlarmClock(ctx.storage);
-    void ctx.blockConcurrencyWhile(async () => {
-      migrateSchema(ctx.storage, MIGRATIONS);
-      await this.alarmClock.load();
-    });
-  }
-
-  /** Readiness: the object answers and its storage is at the expected schema version. */
-  ping(): { ok: true; schemaVersion: number } {
-    return pingSchema(this.sql);
+    super(ctx, env, MIGRATIONS);
   }
 
   /**
@@ -128,9 +103,5 @@ export class BudgetCounter extends DurableObject<Env> {
     this.alarmClock.fired();
     sweepExpired(this.ctx.storage, Date.now());
     this.alarmClock.ensureByEarliest([nextSweepAt(this.sql)]);
-  }
-
-  private statuses(budgets: readonly BudgetQuery[], now: number): BudgetStatus[] {
-    return budgets.map((budget) => budgetStatus(this.sql, budget, now));
   }
 }

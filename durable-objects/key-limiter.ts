@@ -1,8 +1,6 @@
-import { DurableObject } from "cloudflare:workers";
-import { AlarmClock } from "./alarm-clock";
+import { CounterObject } from "./counter-object";
 import {
   BUDGET_BOOK_SCHEMA,
-  budgetStatus,
   firstBlockingBudget,
   knownBudgets,
   rememberDefinitions,
@@ -30,12 +28,11 @@ import {
   RESERVATION_TTL_MS,
   RESERVATIONS_SCHEMA,
 } from "./reservations";
-import { migrateSchema, pingSchema, type SchemaMigrations } from "./schema";
+import type { SchemaMigrations } from "./schema";
 import { sweepExpired } from "./sweep";
 import type {
   AdmitResult,
   BudgetQuery,
-  BudgetStatus,
   KeyAdmitRequest,
   KeySettleBatch,
   KeySettleRequest,
@@ -61,26 +58,11 @@ const MIGRATIONS: SchemaMigrations = [
   [...RATE_BUCKETS_SCHEMA, ...BUDGET_BOOK_SCHEMA, ...RESERVATIONS_SCHEMA, ...OUTBOX_SCHEMA],
 ];
 
-export class KeyLimiter extends DurableObject<Env> {
-  private readonly sql: SqlStorage;
-  /** Budget definitions already stored, by id (rememberDefinitions skips reading them again). */
-  private readonly knownDefinitions = new Map<string, string>();
-  private readonly alarmClock: AlarmClock;
+export class KeyLimiter extends CounterObject {
   private readonly rateMemo = newRateMemo();
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    this.sql = ctx.storage.sql;
-    this.alarmClock = new AlarmClock(ctx.storage);
-    void ctx.blockConcurrencyWhile(async () => {
-      migrateSchema(ctx.storage, MIGRATIONS);
-      await this.alarmClock.load();
-    });
-  }
-
-  /** Readiness: the object answers and its storage is at the expected schema version. */
-  ping(): { ok: true; schemaVersion: number } {
-    return pingSchema(this.sql);
+    super(ctx, env, MIGRATIONS);
   }
 
   /**
@@ -212,9 +194,5 @@ export class KeyLimiter extends DurableObject<Env> {
 
   private scheduleAlarm(): void {
     this.alarmClock.ensureByEarliest([nextSweepAt(this.sql), nextDrainAt(this.sql)]);
-  }
-
-  private statuses(budgets: readonly BudgetQuery[], now: number): BudgetStatus[] {
-    return budgets.map((budget) => budgetStatus(this.sql, budget, now));
   }
 }
