@@ -68,26 +68,3 @@ export function failingLedger(message = "D1_ERROR: simulated outage"): LedgerDat
     batch: () => Promise.reject(new Error(message)),
   };
 }
-
-export interface LedgerRow {
-  request_id: string;
-  at: number;
-  vk_id: string;
-  project_id: string;
-  principal_id: string | null;
-  provider: string | null;
-  model: string | null;
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_tokens: number;
-  cache_write_tokens: number;
-  cost_micros: number | null;
-  outcome: string;
-}
-
-export async function ledgerRowsOf(vkId: string): Promise<LedgerRow[]> {
-  const { results } = await env.DB.prepare("SELECT * FROM usage_ledger WHERE vk_id = ? ORDER BY request_id")
-    .bind(vkId)
-    .all<LedgerRow>();
-  return results;
-}

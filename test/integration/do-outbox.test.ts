@@ -2,15 +2,8 @@ import { env } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { drainBackoffMs, drainOutbox, nextDrainAt, OUTBOX_FLUSH_DELAY_MS } from "../../durable-objects/outbox";
-import {
-  charge,
-  failingLedger,
-  freshKeyLimiter,
-  ledgerRowsOf,
-  NO_LIMITS,
-  setClock,
-  usageRecord,
-} from "../helpers/do-counters";
+import { charge, failingLedger, freshKeyLimiter, NO_LIMITS, setClock, usageRecord } from "../helpers/do-counters";
+import { ledgerRows } from "../helpers/limits";
 
 /**
  * The usage outbox (issue 4, ledger): records reach D1 `usage_ledger` through the KeyLimiter's
@@ -45,13 +38,13 @@ describe("outbox → usage_ledger", () => {
     });
     await stub.settle({ requestId: "grq_l1", tokens: 100, costMicros: 987, record });
     expect((await stub.getState()).outbox).toEqual({ pending: 1, lastDrainAt: null, lastError: null });
-    expect(await ledgerRowsOf(vkId)).toEqual([]);
+    expect(await ledgerRows(vkId)).toEqual([]);
 
     // Scheduled a short flush delay ahead, so rows arriving together share a batch.
     expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).toBe(T + OUTBOX_FLUSH_DELAY_MS);
     vi.setSystemTime(T + OUTBOX_FLUSH_DELAY_MS);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
-    expect(await ledgerRowsOf(vkId)).toEqual([
+    expect(await ledgerRows(vkId)).toEqual([
       {
         request_id: "grq_l1",
         at: record.at,
@@ -103,7 +96,7 @@ describe("outbox → usage_ledger", () => {
       await drainOutbox(state.storage.sql, env.DB);
       await drainOutbox(state.storage.sql, env.DB);
     });
-    const rows = await ledgerRowsOf(vkId);
+    const rows = await ledgerRows(vkId);
     expect(rows.map((r) => [r.request_id, r.cost_micros])).toEqual(records.map((r) => [r.requestId, r.costMicros]));
     expect((await stub.getState()).outbox.pending).toBe(0);
   });
@@ -120,7 +113,7 @@ describe("outbox → usage_ledger", () => {
     expect(outcome).toEqual({ drained: 0, remaining: 3, error: "D1_ERROR: simulated outage" });
     await runInDurableObject(stub, (_instance, state) => drainOutbox(state.storage.sql, failingLedger("still down")));
     expect((await stub.getState()).outbox).toEqual({ pending: 3, lastDrainAt: null, lastError: "still down" });
-    expect(await ledgerRowsOf(vkId)).toEqual([]);
+    expect(await ledgerRows(vkId)).toEqual([]);
 
     // The next drain is due no earlier than the backoff after two failures (10 s), even for new rows.
     await stub.record(usageRecord({ requestId: `grq_fail_${vkId}_3`, vkId }));
@@ -131,9 +124,7 @@ describe("outbox → usage_ledger", () => {
     // D1 is back: the alarm drains everything and clears the error.
     vi.setSystemTime(T + drainBackoffMs(2));
     expect(await runDurableObjectAlarm(stub)).toBe(true);
-    expect((await ledgerRowsOf(vkId)).map((r) => r.request_id)).toEqual(
-      [0, 1, 2, 3].map((i) => `grq_fail_${vkId}_${i}`),
-    );
+    expect((await ledgerRows(vkId)).map((r) => r.request_id)).toEqual([0, 1, 2, 3].map((i) => `grq_fail_${vkId}_${i}`));
     expect((await stub.getState()).outbox).toEqual({ pending: 0, lastDrainAt: T + drainBackoffMs(2), lastError: null });
   });
 
@@ -158,7 +149,7 @@ describe("outbox → usage_ledger", () => {
     expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).toBeLessThanOrEqual(Date.now());
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect((await stub.getState()).outbox.pending).toBe(0);
-    expect(await ledgerRowsOf(vkId)).toHaveLength(520);
+    expect(await ledgerRows(vkId)).toHaveLength(520);
   });
 
   it("pending rows survive eviction", async () => {
@@ -169,7 +160,7 @@ describe("outbox → usage_ledger", () => {
     await evictDurableObject(stub);
     expect((await stub.getState()).outbox.pending).toBe(1);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
-    expect(await ledgerRowsOf(vkId)).toHaveLength(1);
+    expect(await ledgerRows(vkId)).toHaveLength(1);
   });
 
   it("refuses a malformed record rather than letting it block the outbox", async () => {
