@@ -25,16 +25,18 @@ export async function chatCompletions(ctx: RequestContext, headers: Headers): Pr
   const stripped = bundle.config.cache.mode === "disable" ? stripCacheControl(body) : { value: body, removed: 0 };
   if (stripped.removed > 0) ctx.log.debug("cache_control_stripped", { markers: stripped.removed });
   const clientAskedForUsage = body.stream_options?.include_usage === true;
-  const upstream: ChatBody = body.stream
-    ? { ...stripped.value, stream_options: { ...(body.stream_options ?? {}), include_usage: true } }
-    : stripped.value;
+  const upstream: ChatBody =
+    body.stream && !clientAskedForUsage
+      ? { ...stripped.value, stream_options: { ...(body.stream_options ?? {}), include_usage: true } }
+      : stripped.value;
   // 6–8. dispatch, respond, settle
   return serveFromChain(
     ctx,
     bundle,
     admission,
     targets,
-    { format: "openai-chat", body: upstream, raw: null },
+    // The client's own bytes go upstream when nothing had to change (as on /v1/messages).
+    { format: "openai-chat", body: upstream, raw: upstream === body ? ctx.rawBody : null },
     clientAskedForUsage,
   );
 }

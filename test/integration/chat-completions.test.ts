@@ -96,3 +96,27 @@ describe("prompt-cache markers (cache_control on messages, parts and tools)", ()
     });
   });
 });
+
+describe("the request body on the wire", () => {
+  const spaced = (stream: object) =>
+    `{ "model" : "gpt-4o-mini",\n  "messages": [{"role":"user","content":"hi"}], "seed": 7${Object.keys(stream).length ? `, "stream": true, "stream_options": {"include_usage": true}` : ""} }`;
+
+  it.each([
+    ["a non-streaming request", {}],
+    ["a stream whose client asked for usage itself", { stream: true }],
+  ])("%s goes upstream as the client's own bytes when nothing had to change", async (_, stream) => {
+    const { secret } = await seedFakeChain([""]);
+    const sent = spaced(stream);
+    const res = await postChat(secret, sent);
+    expect(res.status).toBe(200);
+    await res.text();
+    expect(recorded[0]?.raw).toBe(sent);
+  });
+
+  it("a stream whose client did not ask for usage is re-written with include_usage", async () => {
+    const { secret } = await seedFakeChain([""]);
+    const res = await postChat(secret, { model: "gpt-4o-mini", messages: USER_MESSAGE, stream: true });
+    await res.text();
+    expect(recorded[0]?.body).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+  });
+});
