@@ -1,4 +1,4 @@
-import { app } from "./app";
+import { app } from "./http/app";
 import { loadConfig } from "./config";
 import { refreshBundles } from "./control-plane/refresh";
 import { createLogger, type Logger } from "./lib/log";

@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import type { AppEnv } from "../app-env";
+import type { AppEnv } from "../http/app-env";
 
 /** The admin sub-app's Hono typing: the public app's, plus who is making the change. */
 export interface AdminEnv {

@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import { timingSafeEqual } from "../auth/keys";
 import { GatewayError, routeNotFound } from "../errors";
 import { hex } from "../lib/ids";
-import type { AppEnv } from "../app-env";
+import type { AppEnv } from "../http/app-env";
 import type { AdminEnv } from "./context";
 
 /**

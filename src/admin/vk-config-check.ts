@@ -1,4 +1,4 @@
-import { compilePolicyRules, vkConfigSchema, type VkConfig } from "../control-plane/vk-config";
+import { compilePolicyRules, vkConfigSchema, type VkConfig } from "../contract/vk-config";
 import { invalidField } from "./errors";
 import { missingProviderNames } from "./repositories/providers";
 import { validate } from "./validation";

@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { unseal } from "../crypto/seal";
-import { vkConfigSchema } from "./vk-config";
+import { vkConfigSchema } from "../contract/vk-config";
 
 /**
  * A key bundle: everything the hot path needs about one virtual key, built from D1 in one place.

@@ -4,7 +4,7 @@ import { authenticate } from "./authenticate";
 import { enforcePolicy } from "./check-policy";
 import type { RequestContext } from "./context";
 import { parseChatRequest } from "./parse-body";
-import { stripCacheControl } from "./prompt-cache";
+import { stripCacheControl } from "../cache/prompt-cache";
 import { resolveTargets } from "./resolve-model";
 import { serveFromChain } from "./serve-chain";
 

@@ -1,5 +1,5 @@
 import type { KeyBundle } from "../control-plane/bundles";
-import type { CompiledDimension } from "../control-plane/vk-config";
+import type { CompiledDimension } from "../contract/vk-config";
 import type { GatewayError } from "../errors";
 import { compiledRulesFor } from "../policy/compiled-rules";
 import { mcpServerNames, toolNames, type FoundValue } from "../policy/extract-values";

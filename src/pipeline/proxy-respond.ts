@@ -1,8 +1,8 @@
 import type { UsageOutcome } from "../../durable-objects/types";
 import type { WireFormat } from "../providers/types";
 import { fromAnthropicUsage, fromOpenAIUsage, type TokenUsage } from "../providers/usage";
-import { tokenUsageFromConverse } from "../translate/converse-response";
-import { ConverseUsage } from "../translate/converse-schemas";
+import { tokenUsageFromConverse } from "../providers/bedrock/converse-response";
+import { ConverseUsage } from "../providers/bedrock/converse-schemas";
 import type { StreamOutcome } from "../sse/event-tap";
 import type { RequestContext } from "./context";
 import { WIRE_FORMATS } from "./wire-formats";

@@ -1,7 +1,7 @@
 import type { KeyBundle } from "../control-plane/bundles";
 import { GatewayError } from "../errors";
 import type { Admission } from "./admit";
-import { withBodyLog } from "./body-log";
+import { withBodyLog } from "../telemetry/body-log";
 import { BUDGET_WARNING_HEADER } from "./budget-warning";
 import type { RequestContext } from "./context";
 import { dispatch, type DispatchRequest, type Dispatched } from "./dispatch";

@@ -6,7 +6,7 @@ import {
   type PolicyCompileFailure,
   type PolicyCompileResult,
   type VkConfig,
-} from "../control-plane/vk-config";
+} from "../contract/vk-config";
 import { GatewayError } from "../errors";
 import type { Logger } from "../lib/log";
 import { TtlLru } from "../lib/lru";

@@ -1,4 +1,4 @@
-import type { CompiledDimension, VkConfig } from "../control-plane/vk-config";
+import type { CompiledDimension, VkConfig } from "../contract/vk-config";
 import type { ModelTarget } from "../pipeline/resolve-model";
 import { judge, type RuleRefusal } from "./rule-match";
 

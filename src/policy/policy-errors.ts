@@ -1,4 +1,4 @@
-import type { PolicyDimension } from "../control-plane/vk-config";
+import type { PolicyDimension } from "../contract/vk-config";
 import { GatewayError } from "../errors";
 import type { ModelTarget } from "../pipeline/resolve-model";
 import type { ModelRefusal } from "./model-access";

@@ -1,4 +1,4 @@
-import type { CompiledDimension } from "../control-plane/vk-config";
+import type { CompiledDimension } from "../contract/vk-config";
 
 /**
  * One `policy_rules` dimension judging one value (contract §5): any `deny` match refuses it, and a

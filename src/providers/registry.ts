@@ -1,12 +1,12 @@
 import type * as z from "zod";
-import { anthropic } from "./anthropic";
-import { azureSettingsSchema } from "./azure";
-import { bedrock } from "./bedrock";
-import { bedrockSettingsSchema } from "./bedrock-settings";
-import { mock } from "./mock";
-import { OPENAI_SHAPED, openAICompatible } from "./openai-compatible";
+import { anthropic } from "./anthropic/anthropic";
+import { azureSettingsSchema } from "./openai-shaped/azure";
+import { bedrock } from "./bedrock/bedrock";
+import { bedrockSettingsSchema } from "./bedrock/settings";
+import { mock } from "./mock/mock";
+import { OPENAI_SHAPED, openAICompatible } from "./openai-shaped/openai-shaped";
 import type { ProviderFamily } from "./types";
-import { workersAI, workersAISettingsSchema } from "./workers-ai";
+import { workersAI, workersAISettingsSchema } from "./workers-ai/workers-ai";
 
 /** Binding type → the family that calls it. */
 export function familyFor(type: string): ProviderFamily | null {

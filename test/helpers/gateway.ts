@@ -1,6 +1,6 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
-import { app } from "../../src/app";
+import { app } from "../../src/http/app";
 
 export { parseSse, streamedContent, type SseEvent } from "./sse";
 

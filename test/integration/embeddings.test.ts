@@ -6,7 +6,7 @@ import { FAKE_BASE, installFakeUpstream, recorded } from "../helpers/fake-upstre
 import { gatewayFetch, readOpenAIError } from "../helpers/gateway";
 import { drainOutbox, keyWithBindings, ledgerRows } from "../helpers/limits";
 import { postSettled } from "../helpers/openai-endpoints";
-import { AZURE_DEFAULT_API_VERSION } from "../../src/providers/azure";
+import { AZURE_DEFAULT_API_VERSION } from "../../src/providers/openai-shaped/azure";
 
 /** Contract §2, POST /v1/embeddings: validation, the provider's JSON untouched, fallback, usage. */
 

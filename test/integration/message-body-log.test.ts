@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { BODY_LOG_LIMIT, redactCredentials } from "../../src/pipeline/body-log";
+import { BODY_LOG_LIMIT, redactCredentials } from "../../src/telemetry/body-log";
 import { FAKE_REPLY_WORDS } from "../fake-provider/openai";
 import { createServingKey } from "../helpers/admin";
 import { installFakeUpstream, recorded } from "../helpers/fake-upstream";

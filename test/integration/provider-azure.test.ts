@@ -14,7 +14,7 @@ import {
 import { FAKE_PROVIDER_KEY, fakeRoot, installFakeUpstream, recorded } from "../helpers/fake-upstream";
 import { parseSse, postChat, readOpenAIError, streamedContent, USER_MESSAGE } from "../helpers/gateway";
 import { chatSettled, drainOutbox, FAKE_USAGE, ledgerRows } from "../helpers/limits";
-import { AZURE_DEFAULT_API_VERSION } from "../../src/providers/azure";
+import { AZURE_DEFAULT_API_VERSION } from "../../src/providers/openai-shaped/azure";
 
 /**
  * Issue 5, the Azure OpenAI family: deployments under the resource endpoint, `api-version`, the key in

@@ -7,7 +7,7 @@ import { FAKE_BASE, FAKE_PROVIDER_KEY, fakeRoot, installFakeUpstream, recorded }
 import { parseSse, postChat, readOpenAIError, streamedContent, USER_MESSAGE } from "../helpers/gateway";
 import { chatSettled, drainOutbox, FAKE_USAGE, ledgerRows } from "../helpers/limits";
 import type { ProviderBinding } from "../../src/control-plane/bundles";
-import { GEMINI_BASE_URL } from "../../src/providers/gemini";
+import { GEMINI_BASE_URL } from "../../src/providers/openai-shaped/gemini";
 import { familyFor } from "../../src/providers/registry";
 
 /**

@@ -12,7 +12,7 @@ import {
 import { FAKE_REPLY_WORDS, openAIError, streamFrames } from "../fake-provider/openai";
 import { estimatePromptTokens } from "../../src/pipeline/estimate-tokens";
 import { familyFor } from "../../src/providers/registry";
-import { ANTHROPIC_VERSION } from "../../src/providers/anthropic";
+import { ANTHROPIC_VERSION } from "../../src/providers/anthropic/anthropic";
 import { adminCall, createKey, createProvider, uniqueName, type ProviderReply } from "../helpers/admin";
 import { fakeAnthropicBaseUrl } from "../helpers/anthropic";
 import { FAKE_BASE, fakeRoot, installFakeUpstream, recorded } from "../helpers/fake-upstream";

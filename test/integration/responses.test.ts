@@ -7,7 +7,7 @@ import { FAKE_BASE, installFakeUpstream, recorded } from "../helpers/fake-upstre
 import { gatewayFetch, parseSse, readOpenAIError } from "../helpers/gateway";
 import { drainOutbox, keyWithBindings, ledgerRows } from "../helpers/limits";
 import { postSettled } from "../helpers/openai-endpoints";
-import { AZURE_RESPONSES_API_VERSION } from "../../src/providers/azure";
+import { AZURE_RESPONSES_API_VERSION } from "../../src/providers/openai-shaped/azure";
 
 /** Contract §2, POST /v1/responses: an OpenAI Responses API passthrough, streaming and not, with usage. */
 

@@ -5,7 +5,7 @@ import {
   EventStreamReader,
   EventStreamSplitter,
   decodeMessage,
-} from "../../src/providers/bedrock-event-stream";
+} from "../../src/providers/bedrock/event-stream";
 import { encodeEventMessage } from "../fake-provider/event-stream";
 import { concat } from "../fake-provider/scenario-stream";
 

@@ -2,9 +2,9 @@ import { AwsV4Signer } from "aws4fetch";
 import { describe, expect, it } from "vitest";
 import type { ProviderBinding } from "../../src/control-plane/bundles";
 import { lookupPrice } from "../../src/pricing";
-import { bedrock, converseUrl } from "../../src/providers/bedrock";
-import { authorizedHeaders, authorizedRequest } from "../../src/providers/bedrock-auth";
-import { bedrockSettings, bedrockSettingsSchema } from "../../src/providers/bedrock-settings";
+import { bedrock, converseUrl } from "../../src/providers/bedrock/bedrock";
+import { authorizedHeaders, authorizedRequest } from "../../src/providers/bedrock/auth";
+import { bedrockSettings, bedrockSettingsSchema } from "../../src/providers/bedrock/settings";
 import { BindingMisconfigured } from "../../src/providers/types";
 
 /** The Bedrock family's pieces that need no upstream: settings, URLs, auth headers, retry rules, prices. */

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { bundleKvKey, deleteStoredBundle, readStoredBundle, writeStoredBundle } from "../../src/auth/bundle-store";
 import { BUNDLE_SOFT_TTL_MS, type KeyBundle } from "../../src/control-plane/bundles";
-import { parseVkConfig } from "../../src/control-plane/vk-config";
+import { parseVkConfig } from "../../src/contract/vk-config";
 import { seal } from "../../src/crypto/seal";
 import { ulid } from "../../src/lib/ids";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { GatewayError } from "../../src/errors";
 import { anthropicToOpenAIRequest } from "../../src/translate";
-import { openAIToConverseRequest } from "../../src/translate/converse-request";
+import { openAIToConverseRequest } from "../../src/providers/bedrock/converse-request";
 
 /** OpenAI chat requests as Bedrock Converse requests. */
 

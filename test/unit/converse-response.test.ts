@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { GatewayError } from "../../src/errors";
 import { readOpenAIUsage } from "../../src/providers/usage";
-import { converseErrorToOpenAI, exceptionName, statusForStreamException } from "../../src/translate/converse-error";
+import { converseErrorToOpenAI, exceptionName, statusForStreamException } from "../../src/providers/bedrock/converse-error";
 import {
   converseToOpenAIResponse,
   finishReasonFromConverse,
   tokenUsageFromConverse,
-} from "../../src/translate/converse-response";
+} from "../../src/providers/bedrock/converse-response";
 
 /** Bedrock Converse answers and errors as OpenAI's. */
 

@@ -3,7 +3,7 @@ import {
   ConverseStreamFailure,
   ConverseToOpenAIStream,
   type ConverseStreamMessage,
-} from "../../src/translate/converse-stream";
+} from "../../src/providers/bedrock/converse-stream";
 import { parseSse } from "../helpers/sse";
 
 /** ConverseStream messages as an OpenAI chat-completions stream. */

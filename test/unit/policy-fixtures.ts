@@ -1,5 +1,5 @@
 import type { KeyBundle, ProviderBinding } from "../../src/control-plane/bundles";
-import { parseVkConfig } from "../../src/control-plane/vk-config";
+import { parseVkConfig } from "../../src/contract/vk-config";
 import { ulid } from "../../src/lib/ids";
 import type { LogFields, Logger } from "../../src/lib/log";
 import type { ModelTarget } from "../../src/pipeline/resolve-model";

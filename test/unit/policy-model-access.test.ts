@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compilePolicyRules, type CompiledDimension } from "../../src/control-plane/vk-config";
+import { compilePolicyRules, type CompiledDimension } from "../../src/contract/vk-config";
 import { modelForms, modelRefusal, permittedTargets } from "../../src/policy/model-access";
 import { binding, bundleWith, target } from "./policy-fixtures";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compilePolicyRules, type CompiledDimension } from "../../src/control-plane/vk-config";
+import { compilePolicyRules, type CompiledDimension } from "../../src/contract/vk-config";
 import { GatewayError } from "../../src/errors";
 import { clearCompiledRules, compiledRulesFor, hasPolicyRules } from "../../src/policy/compiled-rules";
 import { judge, restricts } from "../../src/policy/rule-match";

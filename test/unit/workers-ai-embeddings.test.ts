@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { GatewayError } from "../../src/errors";
-import { openAIToWorkersAIEmbeddings } from "../../src/translate/workers-ai-embeddings-request";
+import { openAIToWorkersAIEmbeddings } from "../../src/providers/workers-ai/embeddings-request";
 import {
   float32Base64,
   openAIEmbeddings,
   readWorkersAIEmbeddings,
-} from "../../src/translate/workers-ai-embeddings-response";
-import { workersAIErrorAnswer } from "../../src/translate/workers-ai-errors";
+} from "../../src/providers/workers-ai/embeddings-response";
+import { workersAIErrorAnswer } from "../../src/providers/workers-ai/errors";
 
 /**
  * src/translate/workers-ai-embeddings-request.ts and -response.ts: an OpenAI embeddings body as

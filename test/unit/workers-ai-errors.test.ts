@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { workersAIErrorAnswer } from "../../src/translate/workers-ai-errors";
+import { workersAIErrorAnswer } from "../../src/providers/workers-ai/errors";
 
 /** src/translate/workers-ai-errors.ts: what an error thrown by `env.AI.run` means. */
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { openAIToWorkersAIInputs } from "../../src/translate/workers-ai-request";
+import { openAIToWorkersAIInputs } from "../../src/providers/workers-ai/request";
 
 /** src/translate/workers-ai-request.ts: an OpenAI chat body as `env.AI.run`'s inputs. */
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { GatewayError } from "../../src/errors";
-import { workersAIToOpenAIResponse, type WorkersAIResponseOptions } from "../../src/translate/workers-ai-response";
+import { workersAIToOpenAIResponse, type WorkersAIResponseOptions } from "../../src/providers/workers-ai/response";
 
 /** src/translate/workers-ai-response.ts: a whole Workers AI output, either shape, as a chat completion. */
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { WorkersAIStreamError, WorkersAIToOpenAIStream } from "../../src/translate/workers-ai-stream";
+import { WorkersAIStreamError, WorkersAIToOpenAIStream } from "../../src/providers/workers-ai/stream";
 import { parseSse } from "../helpers/sse";
 
 /** src/translate/workers-ai-stream.ts: a Workers AI stream, event by event, as OpenAI chunks. */

@@ -1,6 +1,6 @@
 import { periodOf } from "../../../durable-objects/budget-periods";
 import type { BudgetQuery, BudgetStatus, Dimension, KeyState, WindowState } from "../../../durable-objects/types";
-import { vkConfigSchema } from "../../control-plane/vk-config";
+import { vkConfigSchema } from "../../contract/vk-config";
 import { formatUsd } from "../../pricing";
 import { budgetCounter, keyLimiter } from "../../pipeline/counters";
 import type { AdminContext } from "../context";

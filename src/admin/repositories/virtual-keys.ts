@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { vkConfigSchema } from "../../control-plane/vk-config";
+import { vkConfigSchema } from "../../contract/vk-config";
 import { isoOrNull, isoString } from "../schemas/common";
 
 /**

@@ -1,0 +1,62 @@
+import type { ProviderBinding } from "../../control-plane/bundles";
+import { endpoint, requireApiKey } from "../openai-shaped/openai-shaped";
+import { sendProxied } from "../proxy-request";
+import { retryableStatus, type ProviderFamily } from "../types";
+
+/**
+ * Anthropic's Messages API: `x-api-key` and `anthropic-version` headers, POST `{base_url}/v1/messages`
+ * (the API root defaults to https://api.anthropic.com, as Anthropic's SDK takes it). A client's
+ * `anthropic-beta` header is forwarded, so beta features a client opted into keep working.
+ */
+
+export const ANTHROPIC_BASE_URL = "https://api.anthropic.com";
+export const ANTHROPIC_VERSION = "2023-06-01";
+
+/** Error types Anthropic uses for conditions another binding may not share. */
+const RETRYABLE_ERROR_TYPES = new Set(["overloaded_error", "rate_limit_error", "api_error"]);
+
+function errorType(body: unknown): string | null {
+  if (typeof body !== "object" || body === null) return null;
+  const error = (body as { error?: unknown }).error;
+  if (typeof error !== "object" || error === null) return null;
+  const type = (error as { type?: unknown }).type;
+  return typeof type === "string" ? type : null;
+}
+
+/** The header that carries the binding's key. */
+const authHeaders = (binding: ProviderBinding, env: Env): Record<string, string> => ({
+  "x-api-key": requireApiKey(binding, env),
+});
+
+export const anthropic: ProviderFamily = {
+  format: "anthropic-messages",
+  send(binding, body, ctx) {
+    const headers: Record<string, string> = {
+      "content-type": "application/json",
+      accept: body.json.stream ? "text/event-stream" : "application/json",
+      ...authHeaders(binding, ctx.env),
+      "anthropic-version": ANTHROPIC_VERSION,
+    };
+    const beta = ctx.forwardHeaders["anthropic-beta"];
+    if (beta) headers["anthropic-beta"] = beta;
+    return fetch(endpoint(binding, "/v1/messages", ANTHROPIC_BASE_URL), {
+      method: "POST",
+      headers,
+      body: body.bytes,
+      signal: ctx.signal,
+    });
+  },
+  /** 429, 529 (overloaded) and other 5xx, plus the error types that mean "not now" whatever the status. */
+  isRetryable(status, body) {
+    const type = errorType(body);
+    return retryableStatus(status) || (type !== null && RETRYABLE_ERROR_TYPES.has(type));
+  },
+  /** The path goes under the API root with the key; `anthropic-version` defaults when the client sent none. */
+  proxy: {
+    send(binding, request, ctx) {
+      const url = endpoint(binding, `${request.path}${request.query}`, ANTHROPIC_BASE_URL);
+      const headers = { "anthropic-version": ANTHROPIC_VERSION, ...request.headers };
+      return sendProxied(url, { ...request, headers }, authHeaders(binding, ctx.env), ctx.signal);
+    },
+  },
+};
