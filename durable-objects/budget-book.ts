@@ -1,5 +1,6 @@
 import { periodOf } from "./budget-periods";
-import type { BudgetCharge, BudgetQuery, BudgetStatus, BudgetWindow } from "./types";
+import type { BudgetCharge, BudgetQuery, BudgetStatus } from "./types";
+import { BUDGET_WINDOWS, type BudgetWindow } from "../src/contract/budgets";
 
 /**
  * Budget counters in SQLite: per (budget, window, calendar period) the micro-USD spent and the
@@ -191,11 +192,9 @@ export function knownBudgets(sql: SqlStorage): BudgetQuery[] {
     }));
 }
 
-const WINDOWS: readonly BudgetWindow[] = ["hour", "day", "week", "month", "total"];
-
 /** Deletes the counters of past periods that no reservation still holds. */
 export function prunePastPeriods(sql: SqlStorage, nowMs: number): void {
-  for (const window of WINDOWS) {
+  for (const window of BUDGET_WINDOWS) {
     sql.exec(
       "DELETE FROM budget_periods WHERE window = ? AND period_start < ? AND reserved_micros = 0",
       window,

@@ -1,4 +1,4 @@
-import type { BudgetWindow } from "./types";
+import type { BudgetWindow } from "../src/contract/budgets";
 
 /**
  * Calendar periods of budgets, in UTC: the hour, the day, the week starting Monday 00:00, the month,

@@ -1,6 +1,7 @@
 import type { BudgetLine } from "./budget-book";
 import type { CountedBuckets } from "./rate-buckets";
-import type { BudgetWindow, ReservationState } from "./types";
+import type { ReservationState } from "./types";
+import type { BudgetWindow } from "../src/contract/budgets";
 
 /**
  * What an admitted request holds until it is settled or released: the rate buckets it was counted

@@ -1,3 +1,5 @@
+import type { BudgetScope, BudgetWindow, OnBreach } from "../src/contract/budgets";
+
 /**
  * The shapes exchanged with the counting Durable Objects (KeyLimiter, BudgetCounter) over RPC.
  * The pipeline imports these; the objects implement them. Money is integer micro-USD, times are
@@ -6,10 +8,6 @@
 
 /** A rate-limit dimension of one key. */
 export type Dimension = "rpm" | "rpd" | "tpm";
-
-export type BudgetScope = "project" | "virtual_key" | "principal";
-export type BudgetWindow = "hour" | "day" | "week" | "month" | "total";
-export type OnBreach = "block" | "warn";
 
 /** A budget as the request knows it (from the key's bundle), plus what this request reserves in it. */
 export interface BudgetCharge {

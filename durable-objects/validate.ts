@@ -1,3 +1,4 @@
+import { BUDGET_ON_BREACH, BUDGET_SCOPES, BUDGET_WINDOWS } from "../src/contract/budgets";
 import {
   MAX_SETTLE_BATCH,
   type BudgetCharge,
@@ -54,9 +55,9 @@ export function checkCharges(charges: readonly BudgetCharge[]): void {
     text("budget id", charge.id);
     if (ids.has(charge.id)) fail("budgets (duplicate id)", charge.id);
     ids.add(charge.id);
-    oneOf("budget scope", charge.scope, ["project", "virtual_key", "principal"]);
-    oneOf("budget window", charge.window, ["hour", "day", "week", "month", "total"]);
-    oneOf("budget onBreach", charge.onBreach, ["block", "warn"]);
+    oneOf("budget scope", charge.scope, BUDGET_SCOPES);
+    oneOf("budget window", charge.window, BUDGET_WINDOWS);
+    oneOf("budget onBreach", charge.onBreach, BUDGET_ON_BREACH);
     count("budget limitMicros", charge.limitMicros);
     count("budget reserveMicros", charge.reserveMicros);
   }

@@ -1,14 +1,8 @@
-import { settingsSchemaFor } from "../providers/registry";
+import { providerEntry } from "../providers/registry";
 import { invalidField } from "./errors";
 import { validate } from "./validation";
 
 /** The rules that span several provider fields, checked on the binding as it will be stored. */
-
-/** Types whose API root cannot be guessed: the binding must say where to call. */
-const NEEDS_BASE_URL: Record<string, string> = {
-  "openai-compatible": "the API root to call, e.g. https://llm.example.com/v1",
-  azure: "the resource endpoint, e.g. https://my-resource.openai.azure.com",
-};
 
 export interface ProviderShape {
   type: string;
@@ -20,7 +14,8 @@ export interface ProviderShape {
 }
 
 export function checkProviderShape(p: ProviderShape, environment: string): void {
-  const baseUrlNeeded = Object.hasOwn(NEEDS_BASE_URL, p.type) ? NEEDS_BASE_URL[p.type] : undefined;
+  const provider = providerEntry(p.type);
+  const baseUrlNeeded = provider?.baseUrlRequired;
   if (baseUrlNeeded && p.base_url === null) {
     throw invalidField("base_url", `"base_url" is required for type ${p.type}: ${baseUrlNeeded}.`);
   }
@@ -31,8 +26,7 @@ export function checkProviderShape(p: ProviderShape, environment: string): void 
         "To switch, send the new one together with the other set to null.",
     );
   }
-  const settingsSchema = settingsSchemaFor(p.type);
-  if (settingsSchema) validate(settingsSchema, p.settings, ["settings"]);
+  if (provider?.settings) validate(provider.settings, p.settings, ["settings"]);
   if (p.type === "mock" && environment !== "development") {
     throw invalidField("type", 'The "mock" provider exists only when ENVIRONMENT=development.');
   }

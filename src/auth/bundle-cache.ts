@@ -1,5 +1,6 @@
 import type { GatewayConfig } from "../config";
-import { ControlPlaneUnavailable, loadBundle, type KeyBundle } from "../control-plane/bundles";
+import { ControlPlaneUnavailable, loadBundle } from "../control-plane/bundles";
+import { type KeyBundle } from "../contract/bundle";
 import type { Logger } from "../lib/log";
 import { TtlLru } from "../lib/lru";
 import { deleteStoredBundle, readStoredBundle, writeStoredBundle } from "./bundle-store";

@@ -1,5 +1,6 @@
+import { bundleKvKey } from "../contract/storage-names";
 import * as z from "zod";
-import { keyBundleSchema, type KeyBundle } from "../control-plane/bundles";
+import { keyBundleSchema, type KeyBundle } from "../contract/bundle";
 import { seal, unseal } from "../crypto/seal";
 
 /**
@@ -13,10 +14,6 @@ const FORMAT = 1;
 const KV_MIN_EXPIRATION_S = 60;
 
 const payloadSchema = z.object({ v: z.literal(FORMAT), hash: z.string(), bundle: keyBundleSchema });
-
-export function bundleKvKey(secretHash: string): string {
-  return `vk:${secretHash}`;
-}
 
 export type StoredBundle =
   | { kind: "hit"; bundle: KeyBundle }

@@ -1,4 +1,4 @@
-import type { RequestBody } from "../providers/types";
+import type { RequestBody } from "../contract/wire";
 
 /**
  * `cache.mode: "disable"`: removes every `cache_control` marker, wherever Anthropic Messages accepts

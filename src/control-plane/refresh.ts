@@ -1,3 +1,4 @@
+import { CURSOR_KEY, WATERMARK_KEY } from "../contract/storage-names";
 import { forgetBundle } from "../auth/bundle-cache";
 import { deleteStoredBundle } from "../auth/bundle-store";
 import type { GatewayConfig } from "../config";
@@ -20,8 +21,6 @@ import { writeKeyEntries } from "./publish";
  *    Running twice is harmless: every step is idempotent.
  */
 
-export const WATERMARK_KEY = "bundle_refresh_watermark";
-export const CURSOR_KEY = "bundle_refresh_cursor";
 export const REFRESH_PAGE = 300;
 const EXPIRED_SECRETS_PAGE = 500;
 export const WRITE_SKEW_MS = 10_000;

@@ -1,7 +1,7 @@
 import type { AdmitResult, BudgetStatus, Dimension } from "../../durable-objects/types";
 import { GatewayError } from "../errors";
 import { formatUsd } from "../pricing";
-import type { ModelTarget } from "./resolve-model";
+import type { ModelTarget } from "../contract/model-target";
 
 /** The answers of admission (admit.ts) when it does not let a request through, each saying what to do. */
 

@@ -1,12 +1,13 @@
 import type { AdmitResult, BudgetCharge } from "../../durable-objects/types";
-import type { BudgetRef, KeyBundle } from "../control-plane/bundles";
+import type { BudgetRef, KeyBundle } from "../contract/bundle";
 import { priceFor, worstCaseMicros } from "../pricing";
 import { budgetRefusal, limitsUnavailable, priceUnknown, rateRefusal } from "./admission-errors";
 import { budgetWarning } from "./budget-warning";
-import { budgetCounter, budgetCounterName, keyLimiter, type SharedScope } from "./counters";
+import { budgetCounter, keyLimiter } from "./counters";
+import { budgetCounterName, type SharedScope } from "../contract/storage-names";
 import type { RequestContext } from "./context";
 import { estimatePromptTokens, maxOutputTokens } from "./estimate-tokens";
-import type { ModelTarget } from "./resolve-model";
+import type { ModelTarget } from "../contract/model-target";
 
 /**
  * Stage 5: rate limits and budget admission, after policy and before dispatch.

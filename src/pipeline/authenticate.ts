@@ -1,6 +1,7 @@
 import { extractKey, hashSecret } from "../auth/keys";
 import { resolveBundle } from "../auth/bundle-cache";
-import { InvalidStoredConfig, type KeyBundle } from "../control-plane/bundles";
+import { InvalidStoredConfig } from "../control-plane/bundles";
+import { type KeyBundle } from "../contract/bundle";
 import { GatewayError } from "../errors";
 import type { RequestContext } from "./context";
 

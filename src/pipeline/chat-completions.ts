@@ -1,4 +1,4 @@
-import type { ChatBody } from "../providers/types";
+import type { ChatBody } from "../contract/wire";
 import { admit } from "./admit";
 import { authenticate } from "./authenticate";
 import { enforcePolicy } from "./check-policy";

@@ -1,4 +1,4 @@
-import type { KeyBundle } from "../control-plane/bundles";
+import type { KeyBundle } from "../contract/bundle";
 import type { CompiledDimension } from "../contract/vk-config";
 import type { GatewayError } from "../errors";
 import { compiledRulesFor } from "../policy/compiled-rules";
@@ -10,7 +10,7 @@ import { judge, restricts } from "../policy/rule-match";
 import { isImagePart } from "../policy/vision";
 import { pathOf, walkJson, type JsonStep } from "../policy/walk-json";
 import type { RequestContext } from "./context";
-import type { ModelTarget } from "./resolve-model";
+import type { ModelTarget } from "../contract/model-target";
 
 /**
  * Stage 4: policy, after the model is resolved and before limits, so a refused request costs no

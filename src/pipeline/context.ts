@@ -1,5 +1,5 @@
 import type { GatewayConfig } from "../config";
-import type { KeyBundle } from "../control-plane/bundles";
+import type { KeyBundle } from "../contract/bundle";
 import type { Logger } from "../lib/log";
 
 /** The typed state one request carries through the stages of the pipeline. */

@@ -1,23 +1,20 @@
 import { GatewayError } from "../errors";
 import { familyFor } from "../providers/registry";
-import type { ProviderBinding } from "../control-plane/bundles";
+import type { ProviderBinding } from "../contract/bundle";
+import { BindingMisconfigured, retryableStatus, type CallContext, type ProviderFamily } from "../providers/types";
 import {
-  BindingMisconfigured,
-  retryableStatus,
-  type CallContext,
   type ChatFormat,
   type OpenAIEndpoint,
   type OutgoingBody,
-  type ProviderFamily,
   type RequestBody,
   type WireFormat,
-} from "../providers/types";
-import type { TokenUsage } from "../providers/usage";
+} from "../contract/wire";
+import type { TokenUsage } from "../contract/usage";
 import { OPENING_CHECKS, readOpening, type StreamOpening } from "../sse/stream-opening";
 import { circuitAllows, reportAttempt } from "./circuit-breaker";
 import type { RequestContext } from "./context";
 import { bridgeBetween, PASSTHROUGH, type Bridge } from "./format-bridge";
-import type { ModelTarget } from "./resolve-model";
+import type { ModelTarget } from "../contract/model-target";
 import { WIRE_FORMATS } from "./wire-formats";
 
 /**

@@ -1,4 +1,4 @@
-import type { ChatFormat, RequestBody } from "../providers/types";
+import type { ChatFormat, RequestBody } from "../contract/wire";
 import type { StreamOutput } from "../sse/event-tap";
 import {
   AnthropicToOpenAIStream,

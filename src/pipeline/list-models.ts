@@ -1,9 +1,10 @@
-import type { KeyBundle } from "../control-plane/bundles";
+import type { KeyBundle } from "../contract/bundle";
 import { GatewayError } from "../errors";
 import { createLogger, type Logger } from "../lib/log";
 import { compiledRulesFor } from "../policy/compiled-rules";
 import { modelRefusal } from "../policy/model-access";
-import { resolveModel, type ModelTarget } from "./resolve-model";
+import { resolveModel } from "./resolve-model";
+import { type ModelTarget } from "../contract/model-target";
 
 export interface ModelList {
   object: "list";

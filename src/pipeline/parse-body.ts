@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { GatewayError } from "../errors";
-import type { ChatBody } from "../providers/types";
+import type { ChatBody } from "../contract/wire";
 
 /** Stage 3a: the raw body → a validated request. Fields the gateway does not read pass through. */
 

@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { GatewayError } from "../errors";
-import type { RequestBody } from "../providers/types";
+import type { RequestBody } from "../contract/wire";
 import { parseJson, schemaError } from "./parse-body";
 
 /** Stage 3a for `/v1/messages`: the raw body → a validated Anthropic Messages request. Other fields pass through. */

@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { GatewayError } from "../errors";
-import type { RequestBody } from "../providers/types";
+import type { RequestBody } from "../contract/wire";
 import { parseJson, schemaError } from "./parse-body";
 
 /** Stage 3a for OpenAI's embeddings and Responses bodies: validated minimally; other fields pass through. */

@@ -1,6 +1,7 @@
 import type { UsageOutcome } from "../../durable-objects/types";
-import type { WireFormat } from "../providers/types";
-import { fromAnthropicUsage, fromOpenAIUsage, type TokenUsage } from "../providers/usage";
+import type { WireFormat } from "../contract/wire";
+import { fromAnthropicUsage, fromOpenAIUsage } from "../providers/usage";
+import { type TokenUsage } from "../contract/usage";
 import { tokenUsageFromConverse } from "../providers/bedrock/converse-response";
 import { ConverseUsage } from "../providers/bedrock/converse-schemas";
 import type { StreamOutcome } from "../sse/event-tap";

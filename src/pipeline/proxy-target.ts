@@ -1,4 +1,4 @@
-import type { KeyBundle, ProviderBinding } from "../control-plane/bundles";
+import type { KeyBundle, ProviderBinding } from "../contract/bundle";
 import { GatewayError } from "../errors";
 import { familyFor } from "../providers/registry";
 import type { ProviderFamily } from "../providers/types";

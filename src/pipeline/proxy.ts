@@ -1,9 +1,9 @@
-import type { ProviderBinding } from "../control-plane/bundles";
+import type { ProviderBinding } from "../contract/bundle";
 import { GatewayError } from "../errors";
 import { priceFor } from "../pricing";
 import { proxyRequestHeaders } from "../providers/proxy-request";
 import { BindingMisconfigured, type ProxyRequest } from "../providers/types";
-import type { TokenUsage } from "../providers/usage";
+import type { TokenUsage } from "../contract/usage";
 import { admit, type Admission } from "./admit";
 import { authenticate } from "./authenticate";
 import { BUDGET_WARNING_HEADER } from "./budget-warning";
@@ -13,7 +13,7 @@ import { estimatePromptTokens, maxOutputTokens } from "./estimate-tokens";
 import { readProxyBody, type ProxyBody } from "./proxy-body";
 import { proxyResponse, type ProxyOutcome } from "./proxy-respond";
 import { proxyPath, proxyTarget, ProxyRefusal, requireModelWhenGoverned, requireProxyEnabled } from "./proxy-target";
-import type { ModelTarget } from "./resolve-model";
+import type { ModelTarget } from "../contract/model-target";
 import { settle, type Settlement } from "./settle";
 
 /**

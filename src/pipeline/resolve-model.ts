@@ -1,14 +1,9 @@
-import type { KeyBundle, ProviderBinding } from "../control-plane/bundles";
+import type { ModelTarget } from "../contract/model-target";
+import type { KeyBundle, ProviderBinding } from "../contract/bundle";
 import { GatewayError } from "../errors";
 import type { RequestContext } from "./context";
 
 /** Stage 3b: the model the client named → the bindings that may serve it, in chain order. */
-
-export interface ModelTarget {
-  binding: ProviderBinding;
-  /** The concrete model id sent upstream. */
-  model: string;
-}
 
 const serves = (b: ProviderBinding, model: string) => b.models.length === 0 || b.models.includes(model);
 

@@ -1,11 +1,11 @@
-import type { KeyBundle } from "../control-plane/bundles";
+import type { KeyBundle } from "../contract/bundle";
 import { GatewayError } from "../errors";
 import type { Admission } from "./admit";
 import { withBodyLog } from "../telemetry/body-log";
 import { BUDGET_WARNING_HEADER } from "./budget-warning";
 import type { RequestContext } from "./context";
 import { dispatch, type DispatchRequest, type Dispatched } from "./dispatch";
-import type { ModelTarget } from "./resolve-model";
+import type { ModelTarget } from "../contract/model-target";
 import { respond } from "./respond";
 import { settle, type Settlement } from "./settle";
 

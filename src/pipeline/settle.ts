@@ -1,11 +1,11 @@
 import type { KeySettleRequest, ScopeSettleRequest, UsageOutcome, UsageRecord } from "../../durable-objects/types";
-import type { KeyBundle } from "../control-plane/bundles";
+import type { KeyBundle } from "../contract/bundle";
 import { costMicros, priceFor } from "../pricing";
-import type { TokenUsage } from "../providers/usage";
+import type { TokenUsage } from "../contract/usage";
 import type { Admission } from "./admit";
 import type { RequestContext } from "./context";
 import { budgetCounterNamed, keyLimiter } from "./counters";
-import type { ModelTarget } from "./resolve-model";
+import type { ModelTarget } from "../contract/model-target";
 import { SettlementQueue } from "./settlement-queue";
 
 /**

@@ -1,6 +1,7 @@
-import type { WireFormat } from "../providers/types";
+import type { WireFormat } from "../contract/wire";
 import { readResponsesUsage } from "../providers/responses-usage";
-import { readAnthropicUsage, readOpenAIUsage, type TokenUsage } from "../providers/usage";
+import { readAnthropicUsage, readOpenAIUsage } from "../providers/usage";
+import { type TokenUsage } from "../contract/usage";
 import { tapAnthropicStream } from "../sse/anthropic-stream";
 import type { StreamOutcome, TapControls } from "../sse/event-tap";
 import { tapOpenAIStream } from "../sse/openai-stream";

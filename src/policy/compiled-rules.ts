@@ -1,4 +1,4 @@
-import type { KeyBundle } from "../control-plane/bundles";
+import type { KeyBundle } from "../contract/bundle";
 import {
   compilePolicyRules,
   POLICY_DIMENSIONS,

@@ -1,5 +1,5 @@
 import type { CompiledDimension, VkConfig } from "../contract/vk-config";
-import type { ModelTarget } from "../pipeline/resolve-model";
+import type { ModelTarget } from "../contract/model-target";
 import { judge, type RuleRefusal } from "./rule-match";
 
 /**

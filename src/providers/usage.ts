@@ -1,10 +1,4 @@
-/** Token usage as the gateway records it, whichever provider reported it. */
-export interface TokenUsage {
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens: number;
-  cacheWriteTokens: number;
-}
+import type { TokenUsage } from "../contract/usage";
 
 const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : 0);
 

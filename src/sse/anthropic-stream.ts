@@ -1,5 +1,6 @@
 import type { EventSourceMessage } from "eventsource-parser";
-import { fromAnthropicUsage, type TokenUsage } from "../providers/usage";
+import { fromAnthropicUsage } from "../providers/usage";
+import { type TokenUsage } from "../contract/usage";
 import { tapEventStream, type StreamObserver, type StreamOutcome, type TapControls } from "./event-tap";
 import { anthropicMidStreamFailureFrame } from "./frames";
 

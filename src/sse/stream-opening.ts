@@ -1,5 +1,5 @@
 import { createParser, type EventSourceMessage } from "eventsource-parser";
-import type { WireFormat } from "../providers/types";
+import type { WireFormat } from "../contract/wire";
 import { errorSummary } from "./anthropic-stream";
 
 /**

@@ -1,4 +1,4 @@
-import type { TokenUsage } from "../providers/usage";
+import type { TokenUsage } from "../contract/usage";
 import { anthropicToolId, freshMessageId, freshToolId, messageIdFromCompletionId } from "./ids";
 import { fieldPath } from "./invalid";
 import { OpenAIChunk } from "./schemas/openai";

@@ -1,4 +1,4 @@
-import type { TokenUsage } from "../providers/usage";
+import type { TokenUsage } from "../contract/usage";
 import { completionIdFromMessageId } from "./ids";
 import { fieldPath } from "./invalid";
 import { OpenAIChunkWriter } from "./openai-chunks";

@@ -1,4 +1,5 @@
-import { fromAnthropicUsage, fromOpenAIUsage, type TokenUsage } from "../providers/usage";
+import { fromAnthropicUsage, fromOpenAIUsage } from "../providers/usage";
+import { type TokenUsage } from "../contract/usage";
 import type { AnthropicUsage } from "./schemas/anthropic";
 import type { OpenAIUsage } from "./schemas/openai";
 

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { hashSecret } from "../../src/auth/keys";
-import { bundleKvKey } from "../../src/auth/bundle-store";
+import { bundleKvKey } from "../../src/contract/storage-names";
 import { parseConfig, type GatewayConfig } from "../../src/config";
 import { GATEWAY, fetchWithEnv } from "./gateway";
 

@@ -1,8 +1,9 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { readStoredBundle } from "../../src/auth/bundle-store";
-import type { BudgetRef } from "../../src/control-plane/bundles";
-import { CURSOR_KEY, refreshBundles, WATERMARK_KEY } from "../../src/control-plane/refresh";
+import type { BudgetRef } from "../../src/contract/bundle";
+import { refreshBundles } from "../../src/control-plane/refresh";
+import { CURSOR_KEY, WATERMARK_KEY } from "../../src/contract/storage-names";
 import { createLogger } from "../../src/lib/log";
 import {
   adminCall,

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { clearBundleCache } from "../../src/auth/bundle-cache";
-import { bundleKvKey } from "../../src/auth/bundle-store";
+import { bundleKvKey } from "../../src/contract/storage-names";
 import { generateSecret } from "../../src/auth/keys";
 import { publishKeys } from "../../src/control-plane/publish";
 import { seal } from "../../src/crypto/seal";

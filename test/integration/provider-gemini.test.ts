@@ -6,7 +6,7 @@ import { createProvider, keyForChain, uniqueName, type ProviderReply } from "../
 import { FAKE_BASE, FAKE_PROVIDER_KEY, fakeRoot, installFakeUpstream, recorded } from "../helpers/fake-upstream";
 import { parseSse, postChat, readOpenAIError, streamedContent, USER_MESSAGE } from "../helpers/gateway";
 import { chatSettled, drainOutbox, FAKE_USAGE, ledgerRows } from "../helpers/limits";
-import type { ProviderBinding } from "../../src/control-plane/bundles";
+import type { ProviderBinding } from "../../src/contract/bundle";
 import { GEMINI_BASE_URL } from "../../src/providers/openai-shaped/gemini";
 import { familyFor } from "../../src/providers/registry";
 

@@ -1,6 +1,6 @@
 import { AwsV4Signer } from "aws4fetch";
 import { describe, expect, it } from "vitest";
-import type { ProviderBinding } from "../../src/control-plane/bundles";
+import type { ProviderBinding } from "../../src/contract/bundle";
 import { lookupPrice } from "../../src/pricing";
 import { bedrock, converseUrl } from "../../src/providers/bedrock/bedrock";
 import { authorizedHeaders, authorizedRequest } from "../../src/providers/bedrock/auth";

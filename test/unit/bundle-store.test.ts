@@ -1,7 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { bundleKvKey, deleteStoredBundle, readStoredBundle, writeStoredBundle } from "../../src/auth/bundle-store";
-import { BUNDLE_SOFT_TTL_MS, type KeyBundle } from "../../src/control-plane/bundles";
+import { deleteStoredBundle, readStoredBundle, writeStoredBundle } from "../../src/auth/bundle-store";
+import { bundleKvKey } from "../../src/contract/storage-names";
+import { BUNDLE_SOFT_TTL_MS } from "../../src/control-plane/bundles";
+import { type KeyBundle } from "../../src/contract/bundle";
 import { parseVkConfig } from "../../src/contract/vk-config";
 import { seal } from "../../src/crypto/seal";
 import { ulid } from "../../src/lib/ids";

@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { GatewayError } from "../../src/errors";
 import { readOpenAIUsage } from "../../src/providers/usage";
-import { converseErrorToOpenAI, exceptionName, statusForStreamException } from "../../src/providers/bedrock/converse-error";
+import {
+  converseErrorToOpenAI,
+  exceptionName,
+  statusForStreamException,
+} from "../../src/providers/bedrock/converse-error";
 import {
   converseToOpenAIResponse,
   finishReasonFromConverse,

@@ -1,8 +1,8 @@
-import type { KeyBundle, ProviderBinding } from "../../src/control-plane/bundles";
+import type { KeyBundle, ProviderBinding } from "../../src/contract/bundle";
 import { parseVkConfig } from "../../src/contract/vk-config";
 import { ulid } from "../../src/lib/ids";
 import type { LogFields, Logger } from "../../src/lib/log";
-import type { ModelTarget } from "../../src/pipeline/resolve-model";
+import type { ModelTarget } from "../../src/contract/model-target";
 
 /** Bundles, targets and a recording logger for the policy unit tests. */
 

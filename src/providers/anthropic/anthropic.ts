@@ -1,5 +1,5 @@
-import type { ProviderBinding } from "../../control-plane/bundles";
-import { endpoint, requireApiKey } from "../openai-shaped/openai-shaped";
+import type { ProviderBinding } from "../../contract/bundle";
+import { endpoint, requireApiKey } from "../binding-key";
 import { sendProxied } from "../proxy-request";
 import { retryableStatus, type ProviderFamily } from "../types";
 

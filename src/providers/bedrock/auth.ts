@@ -1,7 +1,7 @@
 import { AwsV4Signer } from "aws4fetch";
-import type { ProviderBinding } from "../../control-plane/bundles";
+import type { ProviderBinding } from "../../contract/bundle";
 import type { BedrockSettings } from "./settings";
-import { requireApiKey } from "../openai-shaped/openai-shaped";
+import { requireApiKey } from "../binding-key";
 
 /**
  * How a request to Bedrock is authorised, for the family's own calls and for the raw passthrough

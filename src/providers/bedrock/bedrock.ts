@@ -1,4 +1,4 @@
-import type { ProviderBinding } from "../../control-plane/bundles";
+import type { ProviderBinding } from "../../contract/bundle";
 import { GatewayError } from "../../errors";
 import { ulid } from "../../lib/ids";
 import { createLogger } from "../../lib/log";
@@ -8,9 +8,10 @@ import { converseToOpenAIResponse } from "./converse-response";
 import { authorizedHeaders, authorizedRequest } from "./auth";
 import { bedrockRuntimeRoot, bedrockSettings } from "./settings";
 import { openAIStreamFromConverse } from "./stream";
-import { endpoint } from "../openai-shaped/openai-shaped";
+import { endpoint } from "../binding-key";
 import { sendProxied } from "../proxy-request";
-import { retryableStatus, type CallContext, type OutgoingBody, type ProviderFamily } from "../types";
+import { retryableStatus, type CallContext, type ProviderFamily } from "../types";
+import { type OutgoingBody } from "../../contract/wire";
 
 /**
  * AWS Bedrock through the Converse API. The family speaks OpenAI chat to the rest of the gateway:

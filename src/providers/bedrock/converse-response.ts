@@ -1,4 +1,5 @@
-import { fromAnthropicUsage, type TokenUsage } from "../usage";
+import { fromAnthropicUsage } from "../usage";
+import { type TokenUsage } from "../../contract/usage";
 import { chatCompletion, type OpenAIChatCompletionBase, type OpenAIToolCallOut } from "../../translate/chat-completion";
 import { ConverseResponse, type ConverseUsage } from "./converse-schemas";
 import { parseUpstream } from "../../translate/invalid";

@@ -1,5 +1,5 @@
 import type * as z from "zod";
-import type { TokenUsage } from "../usage";
+import type { TokenUsage } from "../../contract/usage";
 import { finishReasonFromConverse, openAIUsageFromConverse, tokenUsageFromConverse } from "./converse-response";
 import { ConverseStreamPayloads } from "./converse-schemas";
 import { fieldPath } from "../../translate/invalid";

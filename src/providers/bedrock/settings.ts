@@ -1,5 +1,5 @@
 import * as z from "zod";
-import type { ProviderBinding } from "../../control-plane/bundles";
+import type { ProviderBinding } from "../../contract/bundle";
 import { BindingMisconfigured } from "../types";
 
 /**

@@ -1,6 +1,7 @@
 import * as z from "zod";
-import type { ProviderBinding } from "../../control-plane/bundles";
-import { BindingMisconfigured, type CallContext, type ChatBody, type ProviderFamily, type ProxyRequest } from "../types";
+import type { ProviderBinding } from "../../contract/bundle";
+import { BindingMisconfigured, type CallContext, type ProviderFamily, type ProxyRequest } from "../types";
+import { type ChatBody } from "../../contract/wire";
 
 /**
  * The built-in `mock` provider for local development (ENVIRONMENT=development only): answers in

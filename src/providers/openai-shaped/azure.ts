@@ -1,7 +1,8 @@
 import * as z from "zod";
-import type { ProviderBinding } from "../../control-plane/bundles";
-import type { OpenAIShapedPreset } from "./openai-shaped";
-import { BindingMisconfigured, type OpenAIEndpoint } from "../types";
+import type { ProviderBinding } from "../../contract/bundle";
+import type { OpenAIShapedPreset } from "./preset";
+import { BindingMisconfigured } from "../types";
+import { type OpenAIEndpoint } from "../../contract/wire";
 
 /**
  * Azure OpenAI: OpenAI's wire format behind a resource endpoint. A binding's `base_url` is the

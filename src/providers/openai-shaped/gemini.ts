@@ -1,4 +1,4 @@
-import type { OpenAIShapedPreset } from "./openai-shaped";
+import type { OpenAIShapedPreset } from "./preset";
 
 /**
  * Google Gemini through Google's OpenAI-compatible endpoint: chat completions in OpenAI's wire format

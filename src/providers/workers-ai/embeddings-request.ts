@@ -1,4 +1,4 @@
-import type { RequestBody } from "../types";
+import type { RequestBody } from "../../contract/wire";
 import { untranslatable } from "../../translate/invalid";
 import { DroppedParams, type Translated } from "../../translate/notes";
 

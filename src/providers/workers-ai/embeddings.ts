@@ -1,11 +1,12 @@
-import type { ProviderBinding } from "../../control-plane/bundles";
+import type { ProviderBinding } from "../../contract/bundle";
 import { GatewayError } from "../../errors";
 import { createLogger } from "../../lib/log";
 import { estimatePromptTokens } from "../../pipeline/estimate-tokens";
 import { openAIToWorkersAIEmbeddings } from "./embeddings-request";
 import { openAIEmbeddings, readWorkersAIEmbeddings } from "./embeddings-response";
 import { workersAIErrorAnswer } from "./errors";
-import type { CallContext, RequestBody } from "../types";
+import type { CallContext } from "../types";
+import type { RequestBody } from "../../contract/wire";
 import { aiBinding, jsonAnswer, unreadableAnswer } from "./binding";
 
 /**

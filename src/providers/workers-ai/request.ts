@@ -1,4 +1,4 @@
-import type { ChatBody } from "../types";
+import type { ChatBody } from "../../contract/wire";
 import { DroppedParams, type Translated } from "../../translate/notes";
 
 /**

@@ -1,12 +1,13 @@
 import { createParser } from "eventsource-parser";
-import type { ProviderBinding } from "../../control-plane/bundles";
+import type { ProviderBinding } from "../../contract/bundle";
 import { GatewayError } from "../../errors";
 import { createLogger } from "../../lib/log";
 import { workersAIErrorAnswer } from "./errors";
 import { openAIToWorkersAIInputs } from "./request";
 import { workersAIToOpenAIResponse } from "./response";
 import { WorkersAIStreamError, WorkersAIToOpenAIStream } from "./stream";
-import type { CallContext, ChatBody, ProviderFamily } from "../types";
+import type { CallContext, ProviderFamily } from "../types";
+import type { ChatBody } from "../../contract/wire";
 import { aiBinding, jsonAnswer as json, unreadableAnswer } from "./binding";
 import { sendEmbeddings } from "./embeddings";
 
