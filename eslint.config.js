@@ -177,6 +177,63 @@ export default defineConfig(
     },
   },
 
+  // The layers of docs/architecture.md: imports point down, never up. src/contract/ holds the words
+  // every layer speaks and imports nothing of the project; provider families, the OpenAI <-> Anthropic
+  // translation and policy are libraries the pipeline calls, never the other way round; the counting
+  // Durable Objects share only the contract with the Worker.
+  {
+    name: "faregate/layers/contract",
+    files: ["src/contract/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "^\\.\\./",
+              message: "src/contract/ imports nothing from the project: move the shared word into src/contract/.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    name: "faregate/layers/libraries",
+    files: ["src/translate/**/*.ts", "src/providers/**/*.ts", "src/policy/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "(^|/)(pipeline|http)(/|$)",
+              message:
+                "translate/, providers/ and policy/ sit below the pipeline and the HTTP layer: pass what they need in, or move the shared type to src/contract/.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    name: "faregate/layers/durable-objects",
+    files: ["durable-objects/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "^\\.\\./src/(?!contract/)",
+              message: "The Durable Objects share only src/contract/ with the Worker.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+
   {
     name: "faregate/javascript",
     files: ["**/*.{js,mjs,cjs}"],

@@ -6,7 +6,7 @@ import { budgetWarning } from "./budget-warning";
 import { budgetCounter, keyLimiter } from "./counters";
 import { budgetCounterName, type SharedScope } from "../contract/storage-names";
 import type { RequestContext } from "./context";
-import { estimatePromptTokens, maxOutputTokens } from "./estimate-tokens";
+import { estimatePromptTokens, maxOutputTokens } from "../lib/estimate-tokens";
 import type { ModelTarget } from "../contract/model-target";
 
 /**

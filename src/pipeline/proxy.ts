@@ -9,7 +9,7 @@ import { authenticate } from "./authenticate";
 import { BUDGET_WARNING_HEADER } from "./budget-warning";
 import { enforcePolicy } from "./check-policy";
 import type { RequestContext } from "./context";
-import { estimatePromptTokens, maxOutputTokens } from "./estimate-tokens";
+import { estimatePromptTokens, maxOutputTokens } from "../lib/estimate-tokens";
 import { readProxyBody, type ProxyBody } from "./proxy-body";
 import { proxyResponse, type ProxyOutcome } from "./proxy-respond";
 import { proxyPath, proxyTarget, ProxyRefusal, requireModelWhenGoverned, requireProxyEnabled } from "./proxy-target";

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { BudgetQuery, BudgetStatus } from "../../durable-objects/types";
-import { estimatePromptTokens } from "../../src/pipeline/estimate-tokens";
+import { estimatePromptTokens } from "../../src/lib/estimate-tokens";
 import { createKey, createProject, uniqueName } from "../helpers/admin";
 import { installFakeUpstream, recorded } from "../helpers/fake-upstream";
 import { readOpenAIError, USER_MESSAGE } from "../helpers/gateway";

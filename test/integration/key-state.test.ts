@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { estimatePromptTokens } from "../../src/pipeline/estimate-tokens";
+import { estimatePromptTokens } from "../../src/lib/estimate-tokens";
 import { adminCall, adminFetch, adminRequest, expectAdminError } from "../helpers/admin";
 import { installFakeUpstream } from "../helpers/fake-upstream";
 import { fetchWithEnv, USER_MESSAGE } from "../helpers/gateway";

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { estimatePromptTokens } from "../../src/pipeline/estimate-tokens";
+import { estimatePromptTokens } from "../../src/lib/estimate-tokens";
 import { adminCall, createServingKey } from "../helpers/admin";
 import { installFakeUpstream, recorded } from "../helpers/fake-upstream";
 import { readOpenAIError, REQUEST_ID, USER_MESSAGE } from "../helpers/gateway";

@@ -1,6 +1,6 @@
 import { env as workerEnv } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { estimatePromptTokens } from "../../src/pipeline/estimate-tokens";
+import { estimatePromptTokens } from "../../src/lib/estimate-tokens";
 import { fakeVector } from "../fake-provider/embeddings";
 import { FAKE_REPLY_WORDS, FAKE_TOOL_ARGUMENT_FRAGMENTS, FAKE_TOOL_ARGUMENTS } from "../fake-provider/openai";
 import {

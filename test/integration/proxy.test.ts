@@ -10,7 +10,7 @@ import {
   FAKE_BEDROCK_USAGE,
 } from "../fake-provider/bedrock";
 import { FAKE_REPLY_WORDS, openAIError, streamFrames } from "../fake-provider/openai";
-import { estimatePromptTokens } from "../../src/pipeline/estimate-tokens";
+import { estimatePromptTokens } from "../../src/lib/estimate-tokens";
 import { familyFor } from "../../src/providers/registry";
 import { ANTHROPIC_VERSION } from "../../src/providers/anthropic/anthropic";
 import { adminCall, createKey, createProvider, uniqueName, type ProviderReply } from "../helpers/admin";

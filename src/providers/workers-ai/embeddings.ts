@@ -1,7 +1,7 @@
 import type { ProviderBinding } from "../../contract/bundle";
 import { GatewayError } from "../../errors";
 import { createLogger } from "../../lib/log";
-import { estimatePromptTokens } from "../../pipeline/estimate-tokens";
+import { estimatePromptTokens } from "../../lib/estimate-tokens";
 import { openAIToWorkersAIEmbeddings } from "./embeddings-request";
 import { openAIEmbeddings, readWorkersAIEmbeddings } from "./embeddings-response";
 import { workersAIErrorAnswer } from "./errors";
