@@ -3,6 +3,7 @@ import { loadConfig } from "../config";
 import { errorResponse, GatewayError, shapeForPath } from "../errors";
 import { requestId, traceIdFrom } from "../lib/ids";
 import { createLogger } from "../lib/log";
+import { BUDGET_WARNING_HEADER } from "../pipeline/budget-warning";
 import type { AppEnv } from "./app-env";
 
 /**
@@ -31,6 +32,7 @@ export function requestIdentity(): MiddlewareHandler<AppEnv> {
       h.set("X-LangWatch-Fallback-Count", String(Math.max(0, meta.attempts - 1)));
     }
     if (meta.model) h.set("X-LangWatch-Model", meta.model);
+    if (meta.budgetWarning) h.set(BUDGET_WARNING_HEADER, meta.budgetWarning);
   };
 }
 

@@ -35,11 +35,9 @@ export interface Admission {
   keyAdmitted: boolean;
   /** Project / principal objects holding a reservation for this request. */
   scopes: AdmittedScope[];
-  /** `X-LangWatch-Budget-Warning` for the response, or null. */
-  budgetWarning: string | null;
 }
 
-const NOTHING_HELD: Admission = { keyAdmitted: false, scopes: [], budgetWarning: null };
+const NOTHING_HELD: Admission = { keyAdmitted: false, scopes: [] };
 
 /** What admission reads of a request, whatever its wire format. */
 export interface AdmissionInput {
@@ -212,5 +210,7 @@ export async function admit(
     throw budgetRefusal(refusal.budget, reserveMicros);
   }
   const statuses = answers.flatMap((a) => ("ok" in a.result && a.result.ok ? a.result.budgets : []));
-  return { keyAdmitted: askKey, scopes, budgetWarning: budgetWarning(statuses) };
+  // X-LangWatch-Budget-Warning goes out on whatever response follows, an error included (http/edge.ts).
+  ctx.meta.budgetWarning = budgetWarning(statuses) ?? undefined;
+  return { keyAdmitted: askKey, scopes };
 }

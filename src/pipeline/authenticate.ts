@@ -41,7 +41,7 @@ export async function authenticate(ctx: RequestContext, headers: Headers): Promi
       `The virtual key ${prefix}… is not known to this gateway. Check that you copied the whole secret, or ask for a new key.`,
     );
   }
-  ctx.log = ctx.log.child({ vk_id: bundle.vk.id, project_id: bundle.project.id });
+  ctx.log.enrich({ vk_id: bundle.vk.id, project_id: bundle.project.id });
   if (bundle.vk.status === "revoked") {
     throw new GatewayError(
       "invalid_api_key",
@@ -56,7 +56,6 @@ export async function authenticate(ctx: RequestContext, headers: Headers): Promi
       `The virtual key ${prefix}… expired at ${new Date(bundle.vk.expiresAt).toISOString()}. Ask for a new key or a later expiry.`,
     );
   }
-  ctx.bundle = bundle;
   return bundle;
 }
 

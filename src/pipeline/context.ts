@@ -1,5 +1,4 @@
 import type { GatewayConfig } from "../config";
-import type { KeyBundle } from "../contract/bundle";
 import type { Logger } from "../lib/log";
 
 /** The typed state one request carries through the stages of the pipeline. */
@@ -16,7 +15,9 @@ export interface RequestContext {
   rawBody: Uint8Array;
   /** Aborted when the client goes away. */
   clientSignal: AbortSignal;
-  bundle?: KeyBundle;
-  /** What the edge reports in X-LangWatch-Provider / -Model / -Fallback-Count, errors included. */
-  meta: { provider?: string; model?: string; attempts: number };
+  /**
+   * What the edge (http/edge.ts) reports in X-LangWatch-Provider / -Model / -Fallback-Count /
+   * -Budget-Warning on whatever response goes out, errors included.
+   */
+  meta: { provider?: string; model?: string; attempts: number; budgetWarning?: string };
 }

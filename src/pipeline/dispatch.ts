@@ -1,6 +1,6 @@
 import { GatewayError } from "../errors";
 import { familyFor } from "../providers/registry";
-import type { ProviderBinding } from "../contract/bundle";
+import type { KeyBundle, ProviderBinding } from "../contract/bundle";
 import { BindingMisconfigured, retryableStatus, type CallContext, type ProviderFamily } from "../providers/types";
 import {
   type ChatFormat,
@@ -15,6 +15,7 @@ import { circuitAllows, reportAttempt } from "./circuit-breaker";
 import type { RequestContext } from "./context";
 import { bridgeBetween, PASSTHROUGH, type Bridge } from "./format-bridge";
 import type { ModelTarget } from "../contract/model-target";
+import { startUpstreamCall } from "./upstream-call";
 import { WIRE_FORMATS } from "./wire-formats";
 
 /**
@@ -65,10 +66,6 @@ interface FailedAttempt {
   untranslatable?: GatewayError;
   /** Skipped because the binding's family has no such endpoint (a kind of `untranslatable`). */
   unservable?: boolean;
-}
-
-class AttemptTimeout extends Error {
-  override readonly name = "AttemptTimeout";
 }
 
 function looksLikeHtml(contentType: string, text: string): boolean {
@@ -185,17 +182,9 @@ async function attempt(
     return unfit(err);
   }
 
-  const controller = new AbortController();
-  const signal = AbortSignal.any([ctx.clientSignal, controller.signal]);
-  const timer = setTimeout(() => controller.abort(new AttemptTimeout(`timed out after ${timeoutMs} ms`)), timeoutMs);
+  const call = startUpstreamCall(ctx, timeoutMs, request.forwardHeaders);
   try {
-    const res = await route.send(binding, body, {
-      env: ctx.env,
-      signal,
-      development: ctx.config.environment === "development",
-      forwardHeaders: request.forwardHeaders ?? {},
-      log: ctx.log,
-    });
+    const res = await route.send(binding, body, call.context);
     const contentType = res.headers.get("content-type") ?? "";
     if (res.ok && stream && contentType.includes("text/event-stream") && res.body) {
       // Still under the attempt's timer: a stream that fails before its first content falls back.
@@ -205,9 +194,8 @@ async function attempt(
         await opened.body.cancel("retrying on the next binding").catch(() => undefined);
         return fail(`opened the stream with an error event (${opened.summary})`);
       }
-      clearTimeout(timer);
-      const abort = (reason: string) => controller.abort(new Error(reason));
-      return ok({ kind: "stream", format, bridge, target, body: opened.body, abort });
+      call.stopTimer();
+      return ok({ kind: "stream", format, bridge, target, body: opened.body, abort: call.abort });
     }
     const text = await res.text();
     const html = looksLikeHtml(contentType, text);
@@ -248,12 +236,11 @@ async function attempt(
     if (err instanceof BindingMisconfigured) return neutral(err.message);
     // A family that translates the request itself found it impossible for this binding, before any call.
     if (err instanceof GatewayError && err.type === "invalid_request_error") return unfit(err);
-    const reason: unknown = signal.reason;
-    if (reason instanceof AttemptTimeout) return fail(reason.message, true);
+    if (call.timedOut()) return fail(`timed out after ${timeoutMs} ms`, true);
     if (ctx.clientSignal.aborted) return neutral("the client disconnected");
     return fail(`network error: ${err instanceof Error ? err.message : String(err)}`);
   } finally {
-    clearTimeout(timer);
+    call.stopTimer();
   }
 }
 
@@ -282,13 +269,11 @@ function unservable(skipped: FailedAttempt[]): GatewayError {
 
 export async function dispatch(
   ctx: RequestContext,
+  bundle: KeyBundle,
   targets: ModelTarget[],
   request: DispatchRequest,
 ): Promise<Dispatched> {
-  const { max_attempts, attempt_timeout_ms } = ctx.bundle?.config.fallback ?? {
-    max_attempts: 1,
-    attempt_timeout_ms: 60_000,
-  };
+  const { max_attempts, attempt_timeout_ms } = bundle.config.fallback;
   const failures: FailedAttempt[] = [];
   for (const target of targets.slice(0, max_attempts)) {
     ctx.meta.provider = target.binding.name;

@@ -4,9 +4,8 @@ import { priceFor } from "../pricing";
 import { proxyRequestHeaders } from "../providers/proxy-request";
 import { BindingMisconfigured, type ProxyRequest } from "../providers/types";
 import type { TokenUsage } from "../contract/usage";
-import { admit, type Admission } from "./admit";
+import { admit } from "./admit";
 import { authenticate } from "./authenticate";
-import { BUDGET_WARNING_HEADER } from "./budget-warning";
 import { enforcePolicy } from "./check-policy";
 import type { RequestContext } from "./context";
 import { estimatePromptTokens, maxOutputTokens } from "../lib/estimate-tokens";
@@ -15,6 +14,7 @@ import { proxyResponse, type ProxyOutcome } from "./proxy-respond";
 import { proxyPath, proxyTarget, ProxyRefusal, requireModelWhenGoverned, requireProxyEnabled } from "./proxy-target";
 import type { ModelTarget } from "../contract/model-target";
 import { settle, type Settlement } from "./settle";
+import { startUpstreamCall } from "./upstream-call";
 
 /**
  * ANY /proxy/:provider/*, stage by stage: a raw passthrough to one binding of the key's chain, for
@@ -70,13 +70,6 @@ function upstreamFailure(binding: ProviderBinding, err: unknown, timeoutMs: numb
   );
 }
 
-function withBudgetWarning<T extends Response | GatewayError>(out: T, admission: Admission): T {
-  if (!admission.budgetWarning) return out;
-  if (out instanceof Response) out.headers.set(BUDGET_WARNING_HEADER, admission.budgetWarning);
-  else out.headers[BUDGET_WARNING_HEADER] = admission.budgetWarning;
-  return out;
-}
-
 export async function proxy(ctx: RequestContext, headers: Headers, call: ProxyCall): Promise<Response> {
   const bundle = await authenticate(ctx, headers); // 2. key → bundle
   requireProxyEnabled(bundle); // the key must allow the proxy
@@ -114,25 +107,12 @@ export async function proxy(ctx: RequestContext, headers: Headers, call: ProxyCa
   // 6. the one call, timed until its response head arrives; the client going away cancels it
   ctx.meta.provider = binding.name;
   ctx.meta.attempts = 1;
-  const controller = new AbortController();
-  const signal = AbortSignal.any([ctx.clientSignal, controller.signal]);
   const timeoutMs = bundle.config.fallback.attempt_timeout_ms;
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort(new Error(`timed out after ${timeoutMs} ms`));
-  }, timeoutMs);
+  const upstreamCall = startUpstreamCall(ctx, timeoutMs);
   try {
-    const upstream = await passthrough.send(binding, request, {
-      env: ctx.env,
-      signal,
-      development: ctx.config.environment === "development",
-      forwardHeaders: {},
-      log: ctx.log,
-    });
-    clearTimeout(timer);
-    const abort = (reason: string) => controller.abort(new Error(reason));
-    return withBudgetWarning(await proxyResponse(ctx, upstream, path, abort, onDone), admission); // 7.
+    const upstream = await passthrough.send(binding, request, upstreamCall.context);
+    upstreamCall.stopTimer();
+    return await proxyResponse(ctx, upstream, path, upstreamCall.abort, onDone); // 7.
   } catch (err) {
     ctx.log.warn("proxy_call_failed", {
       provider: binding.name,
@@ -141,9 +121,9 @@ export async function proxy(ctx: RequestContext, headers: Headers, call: ProxyCa
     ctx.exec.waitUntil(
       onDone({ outcome: ctx.clientSignal.aborted ? "cancelled" : "provider_error", usage: null, answered: false }),
     );
-    throw withBudgetWarning(upstreamFailure(binding, err, timedOut ? timeoutMs : null), admission);
+    throw upstreamFailure(binding, err, upstreamCall.timedOut() ? timeoutMs : null);
   } finally {
-    clearTimeout(timer);
+    upstreamCall.stopTimer();
   }
 }
 

@@ -1,8 +1,6 @@
 import type { KeyBundle } from "../contract/bundle";
-import { GatewayError } from "../errors";
 import type { Admission } from "./admit";
 import { withBodyLog } from "../telemetry/body-log";
-import { BUDGET_WARNING_HEADER } from "./budget-warning";
 import type { RequestContext } from "./context";
 import { dispatch, type DispatchRequest, type Dispatched } from "./dispatch";
 import type { ModelTarget } from "../contract/model-target";
@@ -24,17 +22,12 @@ export async function serveFromChain(
   const onSettled = (s: Settlement) => settle(ctx, bundle, admission, s); // 8. after the response, in waitUntil
   let dispatched: Dispatched;
   try {
-    dispatched = await dispatch(ctx, targets, request); // 6. walk the chain
+    dispatched = await dispatch(ctx, bundle, targets, request); // 6. walk the chain
   } catch (err) {
     ctx.exec.waitUntil(
       onSettled({ outcome: ctx.clientSignal.aborted ? "cancelled" : "provider_error", usage: null, target: null }),
     );
-    if (err instanceof GatewayError && admission.budgetWarning) {
-      err.headers[BUDGET_WARNING_HEADER] = admission.budgetWarning;
-    }
     throw err;
   }
-  const response = withBodyLog(ctx, respond(ctx, dispatched, clientAskedForUsage, onSettled)); // 7. stream back
-  if (admission.budgetWarning) response.headers.set(BUDGET_WARNING_HEADER, admission.budgetWarning);
-  return response;
+  return withBodyLog(ctx, respond(ctx, dispatched, clientAskedForUsage, onSettled)); // 7. stream back
 }

@@ -57,16 +57,20 @@ export interface LogRecord {
 
 /** A Logger that keeps what it is given. */
 export function recordingLogger(records: LogRecord[] = [], base: LogFields = {}): Logger & { records: LogRecord[] } {
+  let own = base;
   const at =
     (level: string) =>
     (event: string, fields: LogFields = {}) =>
-      records.push({ level, event, fields: { ...base, ...fields } });
+      records.push({ level, event, fields: { ...own, ...fields } });
   return {
     records,
     debug: at("debug"),
     info: at("info"),
     warn: at("warn"),
     error: at("error"),
-    child: (fields) => recordingLogger(records, { ...base, ...fields }),
+    child: (fields) => recordingLogger(records, { ...own, ...fields }),
+    enrich: (fields) => {
+      own = { ...own, ...fields };
+    },
   };
 }
