@@ -1,8 +1,8 @@
 import { periodOf } from "../../durable-objects/budget-periods";
-import type { BudgetQuery, BudgetStatus } from "../../durable-objects/types";
+import type { BudgetStatus } from "../../durable-objects/types";
 import type { Logger } from "../lib/log";
 import { budgetCounter, keyLimiter } from "../pipeline/counters";
-import type { BudgetRow } from "./repositories/budgets";
+import { budgetQuery, type BudgetRow } from "./repositories/budgets";
 
 /**
  * A budget's live counters, read from the Durable Object that counts it (the key's KeyLimiter for
@@ -21,21 +21,13 @@ export interface BudgetSpend {
 /** Objects asked at once. */
 const CONCURRENCY = 16;
 
-const query = (row: BudgetRow): BudgetQuery => ({
-  id: row.id,
-  scope: row.scope,
-  window: row.window,
-  limitMicros: row.limit_micros,
-  onBreach: row.on_breach,
-});
-
 async function statusesOf(
   env: Env,
   scope: BudgetRow["scope"],
   scopeId: string,
   rows: BudgetRow[],
 ): Promise<BudgetStatus[]> {
-  const queries = rows.map(query);
+  const queries = rows.map(budgetQuery);
   if (scope === "virtual_key") return (await keyLimiter(env, scopeId).getState(queries)).budgets;
   return (await budgetCounter(env, scope, scopeId).getState(queries)).budgets;
 }

@@ -1,7 +1,8 @@
 import * as z from "zod";
 import { unseal } from "../crypto/seal";
 import { BUDGET_ON_BREACH, BUDGET_SCOPES, BUDGET_WINDOWS } from "../contract/budgets";
-import { priceOverrideSchema, type BudgetRef, type KeyBundle, type ProviderBinding } from "../contract/bundle";
+import type { BudgetRef, KeyBundle, ProviderBinding } from "../contract/bundle";
+import { PROVIDER_COLUMNS, providerRowSchema } from "./provider-row";
 import { vkConfigSchema } from "../contract/vk-config";
 
 /**
@@ -54,23 +55,6 @@ const keyRow = z.object({
   project_revision: z.number(),
 });
 type KeyRow = z.infer<typeof keyRow>;
-
-const providerRow = z.object({
-  id: z.string(),
-  name: z.string(),
-  type: z.string(),
-  base_url: z.string().nullable(),
-  api_key_secret: z.string().nullable(),
-  api_key_ciphertext: z.string().nullable(),
-  models: z.string(),
-  prices: z.string(),
-  settings: z.string(),
-  revision: z.number(),
-});
-
-const stringArray = z.array(z.string());
-const priceOverrides = z.record(z.string(), priceOverrideSchema);
-const jsonObject = z.record(z.string(), z.unknown());
 
 /**
  * A key's config as SQL reads it in `json_each(…, '$.providers')`: a row whose config is not JSON
@@ -136,12 +120,8 @@ interface LoadedProvider {
 
 /** Parses and decrypts one provider row; `vkId` names the key whose build needed it, for the error. */
 async function toProvider(raw: unknown, jwtSecret: string, vkId: string): Promise<LoadedProvider> {
-  const parsed = providerRow.safeParse(raw);
-  const row = parsed.success ? parsed.data : null;
-  const models = row ? stringArray.safeParse(parseJson(row.models)) : null;
-  const settings = row ? jsonObject.safeParse(parseJson(row.settings)) : null;
-  const prices = row ? priceOverrides.safeParse(parseJson(row.prices)) : null;
-  if (!row || !models?.success || !settings?.success || !prices?.success) {
+  const parsed = providerRowSchema.safeParse(raw);
+  if (!parsed.success) {
     const name = typeof raw === "object" && raw !== null && "name" in raw ? String(raw.name) : "(unknown)";
     throw new InvalidStoredConfig(
       "invalid_provider_config",
@@ -149,6 +129,7 @@ async function toProvider(raw: unknown, jwtSecret: string, vkId: string): Promis
       `The stored row of provider ${name} is malformed (models must be a JSON array of strings, settings a JSON object, prices an object of per-model prices). Fix it with PATCH /admin/v1/providers/${name}.`,
     );
   }
+  const row = parsed.data;
   let apiKey: string | null = null;
   if (row.api_key_ciphertext !== null) {
     try {
@@ -169,9 +150,9 @@ async function toProvider(raw: unknown, jwtSecret: string, vkId: string): Promis
       baseUrl: row.base_url,
       apiKeySecret: row.api_key_secret,
       apiKey,
-      models: models.data,
-      prices: prices.data,
-      settings: settings.data,
+      models: row.models,
+      prices: row.prices,
+      settings: row.settings,
     },
     revision: row.revision,
   };
@@ -187,10 +168,7 @@ async function loadProviders(
   if (names.length === 0) return new Map();
   const { results } = await d1(() =>
     db
-      .prepare(
-        `SELECT id, name, type, base_url, api_key_secret, api_key_ciphertext, models, prices, settings, revision
-           FROM providers WHERE name IN (SELECT value FROM json_each(?))`,
-      )
+      .prepare(`SELECT ${PROVIDER_COLUMNS} FROM providers WHERE name IN (SELECT value FROM json_each(?))`)
       .bind(JSON.stringify([...new Set(names)]))
       .all(),
   );

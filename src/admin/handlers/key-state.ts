@@ -1,11 +1,11 @@
 import { periodOf } from "../../../durable-objects/budget-periods";
-import type { BudgetQuery, BudgetStatus, Dimension, KeyState, WindowState } from "../../../durable-objects/types";
+import type { BudgetStatus, Dimension, KeyState, WindowState } from "../../../durable-objects/types";
 import { vkConfigSchema } from "../../contract/vk-config";
 import { formatUsd } from "../../pricing";
 import { budgetCounter, keyLimiter } from "../../pipeline/counters";
 import type { AdminContext } from "../context";
 import { countersUnavailable, notFound } from "../errors";
-import { budgetView, listBudgets, type Budget, type BudgetRow } from "../repositories/budgets";
+import { budgetQuery, budgetView, listBudgets, type Budget, type BudgetRow } from "../repositories/budgets";
 import { findVirtualKey, type VirtualKeyRow } from "../repositories/virtual-keys";
 import { isoOrNull, isoString } from "../schemas/common";
 
@@ -50,14 +50,6 @@ async function budgetsOf(db: D1Database, key: VirtualKeyRow): Promise<BudgetRow[
   );
   return lists.flat();
 }
-
-const query = (row: BudgetRow): BudgetQuery => ({
-  id: row.id,
-  scope: row.scope,
-  window: row.window,
-  limitMicros: row.limit_micros,
-  onBreach: row.on_breach,
-});
 
 /** The rate limits stored for the key; when its stored config is unreadable, what the object last enforced. */
 function configuredLimits(key: VirtualKeyRow, windows: KeyState["windows"]): Record<Dimension, number | null> {
@@ -119,11 +111,13 @@ export async function getVirtualKeyState(c: AdminContext): Promise<Response> {
   });
   // Read in parallel; one object that does not answer is a 503 naming it, not a 500.
   const [keyRead, scopeRead] = await Promise.all([
-    readCounters([{ object: `virtual_key:${key.id}`, read: () => keyLimiter(c.env, key.id).getState(own.map(query)) }]),
+    readCounters([
+      { object: `virtual_key:${key.id}`, read: () => keyLimiter(c.env, key.id).getState(own.map(budgetQuery)) },
+    ]),
     readCounters(
       shared.map((s) => ({
         object: `${s.scope}:${s.scopeId}`,
-        read: () => budgetCounter(c.env, s.scope, s.scopeId).getState(s.group.map(query)),
+        read: () => budgetCounter(c.env, s.scope, s.scopeId).getState(s.group.map(budgetQuery)),
       })),
     ),
   ]);

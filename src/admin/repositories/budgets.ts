@@ -1,4 +1,5 @@
 import * as z from "zod";
+import type { BudgetQuery } from "../../../durable-objects/types";
 import { BUDGET_ON_BREACH, BUDGET_SCOPES, BUDGET_WINDOWS } from "../../contract/budgets";
 import { formatUsd } from "../../pricing";
 import { isoOrNull, isoString } from "../schemas/common";
@@ -17,6 +18,15 @@ const budgetRow = z.object({
   updated_at: z.number(),
 });
 export type BudgetRow = z.output<typeof budgetRow>;
+
+/** What a counting Durable Object is told of a budget when asked for its counters (`getState`). */
+export const budgetQuery = (row: BudgetRow): BudgetQuery => ({
+  id: row.id,
+  scope: row.scope,
+  window: row.window,
+  limitMicros: row.limit_micros,
+  onBreach: row.on_breach,
+});
 
 const COLUMNS = 'id, scope, scope_id, "window", limit_micros, on_breach, revision, created_at, updated_at';
 

@@ -1,5 +1,5 @@
-import * as z from "zod";
 import { SQL_KEY_CONFIG_JSON } from "../../control-plane/bundles";
+import { PROVIDER_COLUMNS, providerRowSchema, type ProviderRow } from "../../control-plane/provider-row";
 import { isoString } from "../schemas/common";
 
 /**
@@ -7,21 +7,7 @@ import { isoString } from "../schemas/common";
  * or its ciphertext: only whether a key is stored (`has_api_key`).
  */
 
-const providerRow = z.object({
-  id: z.string(),
-  name: z.string(),
-  type: z.string(),
-  base_url: z.string().nullable(),
-  api_key_secret: z.string().nullable(),
-  api_key_ciphertext: z.string().nullable(),
-  models: z.string().transform((text) => z.array(z.string()).parse(JSON.parse(text))),
-  prices: z.string().transform((text) => z.record(z.string(), z.unknown()).parse(JSON.parse(text))),
-  settings: z.string().transform((text) => z.record(z.string(), z.unknown()).parse(JSON.parse(text))),
-  revision: z.number(),
-  created_at: z.number(),
-  updated_at: z.number(),
-});
-export type ProviderRow = z.output<typeof providerRow>;
+export type { ProviderRow };
 
 export interface Provider {
   id: string;
@@ -31,7 +17,7 @@ export interface Provider {
   api_key_secret: string | null;
   has_api_key: boolean;
   models: string[];
-  prices: Record<string, unknown>;
+  prices: ProviderRow["prices"];
   settings: Record<string, unknown>;
   revision: number;
   created_at: string;
@@ -55,13 +41,12 @@ export function providerView(row: ProviderRow): Provider {
   };
 }
 
-const COLUMNS =
-  "id, name, type, base_url, api_key_secret, api_key_ciphertext, models, prices, settings, revision, created_at, updated_at";
+const COLUMNS = PROVIDER_COLUMNS;
 
 /** By id (`prv_…`) or by name: names cannot look like ids, so one lookup serves both. */
 export async function findProvider(db: D1Database, idOrName: string): Promise<ProviderRow | null> {
   const row = await db.prepare(`SELECT ${COLUMNS} FROM providers WHERE id = ?1 OR name = ?1`).bind(idOrName).first();
-  return row ? providerRow.parse(row) : null;
+  return row ? providerRowSchema.parse(row) : null;
 }
 
 export async function listProviders(db: D1Database, limit: number): Promise<ProviderRow[]> {
@@ -69,7 +54,7 @@ export async function listProviders(db: D1Database, limit: number): Promise<Prov
     .prepare(`SELECT ${COLUMNS} FROM providers ORDER BY created_at DESC, rowid DESC LIMIT ?`)
     .bind(limit)
     .all();
-  return results.map((r) => providerRow.parse(r));
+  return results.map((r) => providerRowSchema.parse(r));
 }
 
 /** Which of `names` have no provider binding. */
@@ -84,15 +69,7 @@ export async function missingProviderNames(db: D1Database, names: readonly strin
 }
 
 /** What the admin API writes: a row minus the bookkeeping columns. */
-export interface ProviderFields {
-  type: string;
-  base_url: string | null;
-  api_key_secret: string | null;
-  api_key_ciphertext: string | null;
-  models: string[];
-  prices: Record<string, unknown>;
-  settings: Record<string, unknown>;
-}
+export type ProviderFields = Omit<ProviderRow, "id" | "name" | "revision" | "created_at" | "updated_at">;
 
 export function insertProvider(
   db: D1Database,
