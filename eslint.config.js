@@ -113,8 +113,8 @@ const unusedVars = ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_",
 
 /**
  * TypeScript that runs in Node rather than in the Worker (the vitest config, end-to-end tests) lies
- * outside the Worker tsconfig, and the project installs no Node type definitions for it: it is
- * linted like JavaScript, without type information.
+ * outside the Worker tsconfig (whose globals are the Worker runtime's): it is linted like JavaScript,
+ * without type information.
  */
 const nodeSideTypeScript = ["vitest.config.ts", "test/e2e/**/*.ts"];
 

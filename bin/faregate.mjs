@@ -3,7 +3,7 @@
 import { run } from "../cli/main.mjs";
 
 // `faregate ... | head` closes stdout early; that is not an error worth a stack trace.
-process.stdout.on("error", (err) => {
+process.stdout.on("error", (/** @type {NodeJS.ErrnoException} */ err) => {
   if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
   throw err;
 });

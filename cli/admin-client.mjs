@@ -6,7 +6,12 @@ import { ApiError, NetworkError } from "./errors.mjs";
 
 export const REQUEST_TIMEOUT_MS = 30_000;
 
-/** The full URL of an admin API request, with the query parameters that were given. */
+/**
+ * The full URL of an admin API request, with the query parameters that were given.
+ * @param {string} baseUrl
+ * @param {Pick<ApiRequest, "path" | "query">} request
+ * @returns {string}
+ */
 export function adminUrl(baseUrl, { path, query = {} }) {
   const url = new URL(`${baseUrl}/admin/v1${path}`);
   for (const [name, value] of Object.entries(query)) {
@@ -15,7 +20,11 @@ export function adminUrl(baseUrl, { path, query = {} }) {
   return url.toString();
 }
 
-/** Why fetch failed, in the words of the underlying socket error when there is one (ECONNREFUSED, ENOTFOUND…). */
+/**
+ * Why fetch failed, in the words of the underlying socket error when there is one (ECONNREFUSED, ENOTFOUND…).
+ * @param {unknown} err
+ * @returns {string}
+ */
 function networkCause(err) {
   if (err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError")) {
     return `no answer within ${REQUEST_TIMEOUT_MS / 1000} s`;
@@ -25,19 +34,31 @@ function networkCause(err) {
     const code = "code" in cause && typeof cause.code === "string" ? cause.code : null;
     const message = "message" in cause && typeof cause.message === "string" ? cause.message : null;
     if (code && message && !message.includes(code)) return `${code}: ${message}`;
-    if (message || code) return message ?? code;
+    if (message) return message;
+    if (code) return code;
   }
   return err instanceof Error ? err.message : String(err);
 }
 
-/** The `error` object of an OpenAI-shaped error envelope, or null when the body is not one. */
+/**
+ * The `error` object of an OpenAI-shaped error envelope, or null when the body is not one.
+ * @param {unknown} parsed
+ * @returns {{ message: string, type: string | null, code: string | null, param: string | null } | null}
+ */
 function errorEnvelope(parsed) {
-  const error = parsed && typeof parsed === "object" ? parsed.error : null;
-  if (!error || typeof error !== "object" || typeof error.message !== "string") return null;
+  const error = parsed && typeof parsed === "object" && "error" in parsed ? parsed.error : null;
+  if (!error || typeof error !== "object") return null;
+  const { message, type, code, param } = /** @type {Record<string, unknown>} */ (error);
+  if (typeof message !== "string") return null;
+  /** @param {unknown} v */
   const text = (v) => (typeof v === "string" ? v : null);
-  return { message: error.message, type: text(error.type), code: text(error.code), param: text(error.param) };
+  return { message, type: text(type), code: text(code), param: text(param) };
 }
 
+/**
+ * @param {string} text
+ * @returns {{ ok: boolean, value: unknown }}
+ */
 function parseJson(text) {
   try {
     return { ok: true, value: JSON.parse(text) };

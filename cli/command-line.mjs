@@ -6,6 +6,7 @@ import { commandUsage, DEFAULT_URL, GLOBAL_OPTIONS, resourceUsage, topUsage } fr
 
 /**
  * @typedef {import("./commands.mjs").Command} Command
+ * @typedef {import("./commands.mjs").OptionSpec} OptionSpec
  * @typedef {import("./commands.mjs").OptionValues} OptionValues
  * @typedef {{ kind: "help", text: string }} HelpRequest
  * @typedef {{ kind: "run", resourceName: string, action: string, command: Command, args: Record<string, string>, values: OptionValues, format: "json" | "table", baseUrl: string, adminToken: string }} Invocation
@@ -13,7 +14,10 @@ import { commandUsage, DEFAULT_URL, GLOBAL_OPTIONS, resourceUsage, topUsage } fr
 
 export const FORMATS = Object.freeze(["table", "json"]);
 
-/** Flags people reach for that would put a secret on the command line, and where the secret goes instead. */
+/**
+ * Flags people reach for that would put a secret on the command line, and where the secret goes instead.
+ * @type {Readonly<Record<string, string>>}
+ */
 const SECRET_FLAGS = Object.freeze({
   "--admin-token": "the admin token is read only from FAREGATE_ADMIN_TOKEN, never from the command line",
   "--token": "the admin token is read only from FAREGATE_ADMIN_TOKEN, never from the command line",
@@ -21,7 +25,11 @@ const SECRET_FLAGS = Object.freeze({
     "a provider key is never taken from the command line: pipe it in with --api-key-stdin, or name a Worker secret with --api-key-secret",
 });
 
-/** The util.parseArgs config for option specs (which also carry help text). */
+/**
+ * The util.parseArgs config for option specs (which also carry help text).
+ * @param {Record<string, OptionSpec>} specs
+ * @returns {Record<string, { type: "string" | "boolean", short?: string }>}
+ */
 function parseArgsConfig(specs) {
   return Object.fromEntries(
     Object.entries(specs).map(([name, spec]) => [
@@ -31,13 +39,17 @@ function parseArgsConfig(specs) {
   );
 }
 
-/** Every option any command knows, so a first lenient pass can tell option values from command words. */
+/**
+ * Every option any command knows, so a first lenient pass can tell option values from command words.
+ * @type {Record<string, OptionSpec>}
+ */
 const ALL_OPTIONS = Object.assign(
   {},
   ...Object.values(RESOURCES).flatMap((r) => Object.values(r.commands).map((c) => c.options ?? {})),
   GLOBAL_OPTIONS,
 );
 
+/** @param {string[]} argv */
 function refuseSecretFlags(argv) {
   for (const arg of argv) {
     if (arg === "--") return;
@@ -68,6 +80,10 @@ export function resolveBaseUrl(raw, source) {
   return `${url.origin}${prefix}`;
 }
 
+/**
+ * @param {Record<string, string | undefined>} env
+ * @returns {string}
+ */
 function adminTokenFrom(env) {
   const token = env.FAREGATE_ADMIN_TOKEN;
   if (token === undefined || token === "") {
@@ -81,7 +97,11 @@ function adminTokenFrom(env) {
   return token;
 }
 
-/** The resource, and the name it is known by in messages, for a word the user typed (`vk` included). */
+/**
+ * The resource, and the name it is known by in messages, for a word the user typed (`vk` included).
+ * @param {string} word
+ * @returns {string | null}
+ */
 function findResource(word) {
   const name = Object.hasOwn(RESOURCE_ALIASES, word) ? RESOURCE_ALIASES[word] : word;
   return Object.hasOwn(RESOURCES, name) ? name : null;

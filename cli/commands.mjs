@@ -3,7 +3,7 @@
 import { UsageError } from "./errors.mjs";
 
 /**
- * @typedef {{ type: "string" | "boolean", value?: string, help: string, required?: boolean }} OptionSpec
+ * @typedef {{ type: "string" | "boolean", short?: string, value?: string, help: string, required?: boolean }} OptionSpec
  * @typedef {Record<string, string | boolean | undefined>} OptionValues
  * @typedef {{ method: "GET" | "POST" | "PATCH" | "DELETE", path: string, query?: Record<string, string | undefined>, body?: Record<string, unknown> }} ApiRequest
  * @typedef {{ values: OptionValues, args: Record<string, string>, readProviderKey: () => Promise<string> }} CommandInput
@@ -13,7 +13,10 @@ import { UsageError } from "./errors.mjs";
  * @typedef {{ summary: string, noun: string, columns: Column[], commands: Record<string, Command> }} Resource
  */
 
-/** Other names a resource answers to. */
+/**
+ * Other names a resource answers to.
+ * @type {Readonly<Record<string, string>>}
+ */
 export const RESOURCE_ALIASES = Object.freeze({ vk: "virtual-keys" });
 
 /** The word that clears a nullable field on update (`--expires-at none`). */
@@ -21,12 +24,33 @@ export const NONE = "none";
 
 const enc = encodeURIComponent;
 
-/** @returns {Column} a column showing one field of the row as-is. */
+/**
+ * @param {string} name
+ * @returns {Column} a column showing one field of the row as-is.
+ */
 const field = (name) => ({ header: name, value: (row) => row[name] });
 
+/** @type {OptionSpec} */
 const LIMIT = { type: "string", value: "N", help: "at most N entries (1-1000; the API's default is 100)" };
 
-/** The value of an option that must be a JSON object, parsed. */
+/**
+ * The value of a `type: "string"` option. util.parseArgs (strict) gives a string for every string
+ * option that was given, so anything else means it was not.
+ * @param {OptionValues} values
+ * @param {string} name
+ * @returns {string | undefined}
+ */
+function text(values, name) {
+  const raw = values[name];
+  return typeof raw === "string" ? raw : undefined;
+}
+
+/**
+ * The value of an option that must be a JSON object, parsed.
+ * @param {OptionValues} values
+ * @param {string} name
+ * @returns {Record<string, unknown> | undefined}
+ */
 function jsonObjectOption(values, name) {
   const raw = values[name];
   if (raw === undefined) return undefined;
@@ -44,7 +68,11 @@ function jsonObjectOption(values, name) {
   return parsed;
 }
 
-/** `a, b,c` as ["a", "b", "c"]; an empty string is the empty list. */
+/**
+ * `a, b,c` as ["a", "b", "c"]; an empty string is the empty list.
+ * @param {string | boolean} raw
+ * @returns {string[]}
+ */
 function commaList(raw) {
   return String(raw)
     .split(",")
@@ -52,10 +80,19 @@ function commaList(raw) {
     .filter((s) => s !== "");
 }
 
-/** A string option where `none` means null (clear the field). */
+/**
+ * A string option where `none` means null (clear the field).
+ * @param {string | boolean | undefined} raw
+ * @returns {string | null | undefined}
+ */
 const orNull = (raw) => (raw === undefined ? undefined : raw === NONE ? null : String(raw));
 
-/** A whole number option, checked before anything is sent. */
+/**
+ * A whole number option, checked before anything is sent.
+ * @param {OptionValues} values
+ * @param {string} name
+ * @returns {number | undefined}
+ */
 function wholeNumber(values, name) {
   const raw = values[name];
   if (raw === undefined) return undefined;
@@ -63,19 +100,34 @@ function wholeNumber(values, name) {
   return Number(raw);
 }
 
-/** One of the listed words, checked before anything is sent. */
+/**
+ * One of the listed words, checked before anything is sent.
+ * @param {OptionValues} values
+ * @param {string} name
+ * @param {readonly string[]} allowed
+ * @returns {string | undefined}
+ */
 function oneOf(values, name, allowed) {
   const raw = values[name];
-  if (raw === undefined || allowed.includes(raw)) return raw;
+  if (raw === undefined || (typeof raw === "string" && allowed.includes(raw))) return raw;
   throw new UsageError(`--${name} must be one of ${allowed.join(", ")}, got "${raw}"`);
 }
 
-/** The object with its undefined-valued entries left out, so only the fields the user gave are sent. */
+/**
+ * The object with its undefined-valued entries left out, so only the fields the user gave are sent.
+ * @param {Record<string, unknown>} entries
+ * @returns {Record<string, unknown>}
+ */
 function given(entries) {
   return Object.fromEntries(Object.entries(entries).filter(([, v]) => v !== undefined));
 }
 
-/** An update body, refusing to send an empty one. */
+/**
+ * An update body, refusing to send an empty one.
+ * @param {Record<string, unknown>} entries
+ * @param {string[]} optionNames the options that fill it, for the error message
+ * @returns {Record<string, unknown>}
+ */
 function updateBody(entries, optionNames) {
   const body = given(entries);
   if (Object.keys(body).length === 0) {
@@ -95,7 +147,7 @@ const projects = {
     list: {
       summary: "List projects, newest first.",
       options: { limit: LIMIT },
-      request: ({ values }) => ({ method: "GET", path: "/projects", query: { limit: values.limit } }),
+      request: ({ values }) => ({ method: "GET", path: "/projects", query: { limit: text(values, "limit") } }),
       output: "list",
     },
     get: {
@@ -132,11 +184,34 @@ const projects = {
 
 // ── providers ─────────────────────────────────────────────────────────────────────────────────────
 
+/**
+ * The binding types, in the gateway's order (its PROVIDERS table, src/providers/registry.ts; the CLI
+ * runs on plain Node and cannot import it, so test/e2e/cli-vocabulary.test.ts pins the two together).
+ */
+export const PROVIDER_TYPES = Object.freeze([
+  "openai",
+  "azure",
+  "anthropic",
+  "gemini",
+  "bedrock",
+  "workers-ai",
+  "groq",
+  "mistral",
+  "deepseek",
+  "together",
+  "fireworks",
+  "openrouter",
+  "xai",
+  "openai-compatible",
+  "mock",
+]);
+
+/** @satisfies {Record<string, OptionSpec>} */
 const providerFields = {
   type: {
     type: "string",
     value: "TYPE",
-    help: "openai, azure, anthropic, gemini, bedrock, workers-ai, groq, mistral, deepseek, together, fireworks, openrouter, xai, openai-compatible or mock",
+    help: `${PROVIDER_TYPES.slice(0, -1).join(", ")} or ${PROVIDER_TYPES.at(-1)}`,
   },
   "base-url": {
     type: "string",
@@ -161,7 +236,12 @@ const providerFields = {
   "settings-json": { type: "string", value: "JSON", help: "provider-specific settings object" },
 };
 
-/** The provider fields common to create and update, from the options given; `none` clears a nullable one. */
+/**
+ * The provider fields common to create and update, from the options given; `none` clears a nullable one.
+ * @param {OptionValues} values
+ * @param {CommandInput["readProviderKey"]} readProviderKey
+ * @returns {Promise<Record<string, unknown>>}
+ */
 async function providerBody(values, readProviderKey) {
   const secretName = orNull(values["api-key-secret"]);
   if (values["api-key-stdin"] && typeof secretName === "string") {
@@ -181,6 +261,9 @@ async function providerBody(values, readProviderKey) {
 /**
  * An update body. A binding holds one credential, so a new one replaces the other kind unless the
  * command says otherwise: a key from stdin clears the secret name, a secret name clears the stored key.
+ * @param {OptionValues} values
+ * @param {CommandInput["readProviderKey"]} readProviderKey
+ * @returns {Promise<Record<string, unknown>>}
  */
 async function providerUpdateBody(values, readProviderKey) {
   if (values["clear-api-key"] && values["api-key-stdin"]) {
@@ -217,7 +300,7 @@ const providers = {
     list: {
       summary: "List provider bindings, newest first.",
       options: { limit: LIMIT },
-      request: ({ values }) => ({ method: "GET", path: "/providers", query: { limit: values.limit } }),
+      request: ({ values }) => ({ method: "GET", path: "/providers", query: { limit: text(values, "limit") } }),
       output: "list",
     },
     get: {
@@ -297,7 +380,7 @@ const virtualKeys = {
       request: ({ values }) => ({
         method: "GET",
         path: "/virtual-keys",
-        query: { project_id: values.project, limit: values.limit },
+        query: { project_id: text(values, "project"), limit: text(values, "limit") },
       }),
       output: "list",
     },
@@ -396,10 +479,12 @@ const virtualKeys = {
 
 // ── budgets ───────────────────────────────────────────────────────────────────────────────────────
 
-const BUDGET_SCOPES = ["project", "virtual_key", "principal"];
-const BUDGET_WINDOWS = ["hour", "day", "week", "month", "total"];
-const ON_BREACH = ["block", "warn"];
+// The budget vocabulary of src/contract/budgets.ts, pinned to it by test/e2e/cli-vocabulary.test.ts.
+export const BUDGET_SCOPES = Object.freeze(["project", "virtual_key", "principal"]);
+export const BUDGET_WINDOWS = Object.freeze(["hour", "day", "week", "month", "total"]);
+export const ON_BREACH = Object.freeze(["block", "warn"]);
 
+/** @satisfies {Record<string, OptionSpec>} */
 const budgetTerms = {
   "limit-usd": {
     type: "string",
@@ -441,8 +526,8 @@ const budgets = {
         path: "/budgets",
         query: {
           scope: oneOf(values, "scope", BUDGET_SCOPES),
-          scope_id: values["scope-id"],
-          limit: values.limit,
+          scope_id: text(values, "scope-id"),
+          limit: text(values, "limit"),
         },
       }),
       output: "list",
@@ -520,7 +605,7 @@ const audit = {
       request: ({ values }) => ({
         method: "GET",
         path: "/audit",
-        query: { target_id: values.target, limit: values.limit },
+        query: { target_id: text(values, "target"), limit: text(values, "limit") },
       }),
       output: "list",
     },

@@ -1,9 +1,14 @@
 // The help texts of `faregate`, generated from the command table so they cannot drift from it.
 import { RESOURCES, RESOURCE_ALIASES } from "./commands.mjs";
 
+/** @typedef {import("./commands.mjs").OptionSpec} OptionSpec */
+
 export const DEFAULT_URL = "http://localhost:8787";
 
-/** Options every command takes. `short` and `type` go to util.parseArgs; the rest is for help. */
+/**
+ * Options every command takes. `short` and `type` go to util.parseArgs; the rest is for help.
+ * @type {Readonly<Record<string, OptionSpec>>}
+ */
 export const GLOBAL_OPTIONS = Object.freeze({
   format: { type: "string", value: "json|table", help: "output format (default table); json prints the API's objects" },
   url: { type: "string", value: "URL", help: `the gateway's base URL (default $FAREGATE_URL, else ${DEFAULT_URL})` },
@@ -17,15 +22,28 @@ const ENVIRONMENT_HELP = [
   "                        from the command line, so it stays out of shell history and ps",
 ];
 
-/** Two aligned columns: `  left   right`. */
+/**
+ * Two aligned columns: `  left   right`.
+ * @param {[left: string, right: string][]} rows
+ * @returns {string[]}
+ */
 function twoColumns(rows) {
   const width = Math.max(...rows.map(([left]) => left.length));
   return rows.map(([left, right]) => `  ${left.padEnd(width)}  ${right}`.trimEnd());
 }
 
-/** `--name NAME` or `--api-key-stdin`. */
+/**
+ * `--name NAME` or `--api-key-stdin`.
+ * @param {string} name
+ * @param {OptionSpec} spec
+ * @returns {string}
+ */
 const optionSyntax = (name, spec) => (spec.type === "boolean" ? `--${name}` : `--${name} ${spec.value ?? "VALUE"}`);
 
+/**
+ * @param {Readonly<Record<string, OptionSpec>>} options
+ * @returns {[syntax: string, help: string][]}
+ */
 function optionRows(options) {
   return Object.entries(options).map(([name, spec]) => [
     spec.short ? `-${spec.short}, ${optionSyntax(name, spec)}` : optionSyntax(name, spec),
@@ -33,7 +51,12 @@ function optionRows(options) {
   ]);
 }
 
-/** `faregate virtual-keys create --project ID --name NAME --environment live|test [--principal ID] ...` */
+/**
+ * `faregate virtual-keys create --project ID --name NAME --environment live|test [--principal ID] ...`
+ * @param {string} resourceName
+ * @param {string} action
+ * @returns {string}
+ */
 export function synopsis(resourceName, action) {
   const command = RESOURCES[resourceName].commands[action];
   const options = Object.entries(command.options ?? {});
@@ -46,6 +69,7 @@ export function synopsis(resourceName, action) {
   return parts.join(" ");
 }
 
+/** @returns {string} */
 export function topUsage() {
   const aliases = Object.entries(RESOURCE_ALIASES);
   return [
@@ -67,6 +91,10 @@ export function topUsage() {
   ].join("\n");
 }
 
+/**
+ * @param {string} resourceName
+ * @returns {string}
+ */
 export function resourceUsage(resourceName) {
   const resource = RESOURCES[resourceName];
   const lines = [
@@ -84,6 +112,11 @@ export function resourceUsage(resourceName) {
   return lines.join("\n");
 }
 
+/**
+ * @param {string} resourceName
+ * @param {string} action
+ * @returns {string}
+ */
 export function commandUsage(resourceName, action) {
   const command = RESOURCES[resourceName].commands[action];
   const lines = [`Usage: ${synopsis(resourceName, action)}`, "", command.summary];

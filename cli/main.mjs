@@ -14,12 +14,21 @@ import { readProviderKey } from "./secret-input.mjs";
 
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
-/** Every occurrence of a known secret replaced, so no error message can carry one to the terminal. */
+/**
+ * Every occurrence of a known secret replaced, so no error message can carry one to the terminal.
+ * @param {string} text
+ * @param {string[]} secrets
+ * @returns {string}
+ */
 export function redact(text, secrets) {
   return secrets.filter((s) => s.length >= 4).reduce((out, secret) => out.split(secret).join("[redacted]"), text);
 }
 
-/** The lines printed for a failure, and the exit code. */
+/**
+ * The lines printed for a failure, and the exit code.
+ * @param {unknown} err
+ * @returns {{ text: string, code: number }}
+ */
 export function describeFailure(err) {
   if (err instanceof UsageError) {
     return { text: `faregate: ${err.message}\n${err.usage ? `\n${err.usage}\n` : ""}`, code: EXIT.usage };
@@ -35,6 +44,10 @@ export function describeFailure(err) {
   return { text: `faregate: unexpected failure: ${message}\n`, code: EXIT.failed };
 }
 
+/**
+ * @param {string} baseUrl
+ * @param {Output} stderr
+ */
 function warnOnPlainHttp(baseUrl, stderr) {
   const url = new URL(baseUrl);
   if (url.protocol === "http:" && !LOOPBACK_HOSTS.has(url.hostname)) {

@@ -11,15 +11,24 @@
 export const STORE_SECRET_NOTE =
   "Store this secret now: it is shown only this once, and the gateway keeps only a hash of it.";
 
-/** Control characters (C0, DEL, C1) escaped, so a name cannot move the cursor or recolour the terminal. */
+/**
+ * Control characters (C0, DEL, C1) escaped, so a name cannot move the cursor or recolour the terminal.
+ * @param {string} text
+ * @returns {string}
+ */
 export function printable(text) {
   // eslint-disable-next-line no-control-regex -- matching control characters is the point
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
+/** @param {unknown} v */
 const isScalar = (v) => v === null || ["string", "number", "boolean"].includes(typeof v);
 
-/** A value as one line: `-` for null, lists of scalars joined with commas, anything else as compact JSON. */
+/**
+ * A value as one line: `-` for null, lists of scalars joined with commas, anything else as compact JSON.
+ * @param {unknown} value
+ * @returns {string}
+ */
 export function cellText(value) {
   if (value === null || value === undefined) return "-";
   if (typeof value === "string") return printable(value);
@@ -29,7 +38,12 @@ export function cellText(value) {
   return String(value);
 }
 
-/** Rows under upper-case headers, each column as wide as its widest cell. */
+/**
+ * Rows under upper-case headers, each column as wide as its widest cell.
+ * @param {Column[]} columns
+ * @param {Record<string, unknown>[]} rows
+ * @returns {string}
+ */
 export function formatTable(columns, rows) {
   const cells = [
     columns.map((c) => c.header.toUpperCase()),
@@ -46,7 +60,11 @@ export function formatTable(columns, rows) {
   return lines.join("\n");
 }
 
-/** A record value: objects pretty-printed over several lines, everything else as a table cell. */
+/**
+ * A record value: objects pretty-printed over several lines, everything else as a table cell.
+ * @param {unknown} value
+ * @returns {string[]}
+ */
 function recordValueLines(value) {
   if (value !== null && typeof value === "object" && !(Array.isArray(value) && value.every(isScalar))) {
     return Object.keys(value).length === 0
@@ -57,7 +75,12 @@ function recordValueLines(value) {
   return [cellText(value)];
 }
 
-/** One object as `field  value` lines, in the API's field order; multi-line values stay aligned. */
+/**
+ * One object as `field  value` lines, in the API's field order; multi-line values stay aligned.
+ * @param {Record<string, unknown>} object
+ * @param {string[]} [omit] the fields to leave out
+ * @returns {string}
+ */
 export function formatRecord(object, omit = []) {
   const entries = Object.entries(object).filter(([name]) => !omit.includes(name));
   const width = Math.max(0, ...entries.map(([name]) => name.length));
@@ -70,16 +93,29 @@ export function formatRecord(object, omit = []) {
   return lines.join("\n");
 }
 
+/** @param {unknown} value */
 const json = (value) => `${JSON.stringify(value, null, 2)}\n`;
 
+/**
+ * The value as an object, or a TypeError naming what was expected.
+ * @param {unknown} value
+ * @param {string} what
+ * @returns {Record<string, unknown>}
+ */
 function asObject(value, what) {
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new TypeError(`expected ${what} from the admin API, got ${value === null ? "null" : typeof value}`);
   }
-  return value;
+  // A non-null, non-array object: every property it has is some unknown value.
+  return /** @type {Record<string, unknown>} */ (value);
 }
 
-/** The answer of a create or rotate: the key, then its secret once, then the reminder to store it. */
+/**
+ * The answer of a create or rotate: the key, then its secret once, then the reminder to store it.
+ * @param {unknown} result
+ * @param {"json" | "table"} format
+ * @returns {Rendered}
+ */
 function renderWithSecret(result, format) {
   const object = asObject(result, "an object with a secret");
   if (typeof object.secret !== "string") throw new TypeError("expected a secret in the admin API's answer");

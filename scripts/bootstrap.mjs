@@ -34,7 +34,9 @@ const child = spawn(node22, [entry, ...args], {
   stdio: "inherit",
   env: { ...process.env, PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ""}` },
 });
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => child.kill(signal));
+/** @type {NodeJS.Signals[]} */
+const forwardedSignals = ["SIGINT", "SIGTERM", "SIGHUP"];
+for (const signal of forwardedSignals) process.on(signal, () => child.kill(signal));
 // npm runs scripts through `sh -c`, and sh dies of the SIGTERM npm forwards without passing it on:
 // when our parent goes away, stop the command rather than leave it running as an orphan.
 const parent = process.ppid;

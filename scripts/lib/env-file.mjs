@@ -7,11 +7,20 @@ import path from "node:path";
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** Whether `value` can be written as `NAME='value'` and read back by wrangler byte for byte. */
+/**
+ * Whether `value` can be written as `NAME='value'` and read back by wrangler byte for byte.
+ * @param {string} value
+ * @returns {boolean}
+ */
 export const isEnvFileSafe = (value) => /^[^'\r\n$\\]*$/.test(value);
 
-/** Parses the subset of dotenv syntax this project writes and documents: `NAME=value`, optionally quoted, `#` comments. */
+/**
+ * Parses the subset of dotenv syntax this project writes and documents: `NAME=value`, optionally quoted, `#` comments.
+ * @param {string} text
+ * @returns {Record<string, string>}
+ */
 export function parseEnvFile(text) {
+  /** @type {Record<string, string>} */
   const out = {};
   for (const raw of text.split(/\r?\n/)) {
     const line = raw.trim();
@@ -27,7 +36,11 @@ export function parseEnvFile(text) {
   return out;
 }
 
-/** `NAME='value'` lines; throws on a name or value that would not read back unchanged. */
+/**
+ * `NAME='value'` lines; throws on a name or value that would not read back unchanged.
+ * @param {Record<string, string>} vars
+ * @returns {string}
+ */
 export function formatEnvFile(vars) {
   return Object.entries(vars)
     .map(([name, value]) => {
@@ -42,6 +55,8 @@ export function formatEnvFile(vars) {
 /**
  * Writes `vars` to a fresh private file (mode 0600, in its own temporary directory) and returns its
  * path and a function that deletes it.
+ * @param {Record<string, string>} vars
+ * @returns {Promise<{ file: string, remove(): Promise<void> }>}
  */
 export async function writePrivateEnvFile(vars) {
   const dir = await mkdtemp(path.join(os.tmpdir(), "faregate-vars-"));

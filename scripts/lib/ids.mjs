@@ -5,7 +5,12 @@ import { createHmac, randomBytes } from "node:crypto";
 const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 export const KEY_PATTERN = /^lw_vk_(live|test)_[0-9A-HJKMNP-TV-Z]{26}$/;
 
-/** Encodes the leading `chars * 5` bits of `bytes` as Crockford base32. */
+/**
+ * Encodes the leading `chars * 5` bits of `bytes` as Crockford base32.
+ * @param {Uint8Array} bytes
+ * @param {number} chars
+ * @returns {string}
+ */
 function crockford(bytes, chars) {
   let out = "";
   let acc = 0;
@@ -38,10 +43,19 @@ export function generateKeySecret(environment = "test") {
   return `lw_vk_${environment}_${crockford(randomBytes(17), 26)}`;
 }
 
-/** `hex(HMAC-SHA256(pepper, secret))`, the only form in which the gateway stores a secret. */
+/**
+ * `hex(HMAC-SHA256(pepper, secret))`, the only form in which the gateway stores a secret.
+ * @param {string} pepper
+ * @param {string} secret
+ * @returns {string}
+ */
 export const hashKeySecret = (pepper, secret) => createHmac("sha256", pepper).update(secret).digest("hex");
 
-/** What lists and logs may show of a secret. */
+/**
+ * What lists and logs may show of a secret.
+ * @param {string} secret
+ * @returns {string}
+ */
 export const displayPrefix = (secret) => secret.slice(0, 16);
 
 /** A random hex string of `bytes` bytes, for local secrets. */

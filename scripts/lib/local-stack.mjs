@@ -1,5 +1,6 @@
-// A local Faregate stack for the dev script, the end-to-end tests and the benchmark: free ports,
-// `wrangler dev` processes that start and stop cleanly, and seeded control-plane state in local D1.
+// A local Faregate stack for the dev script, the end-to-end tests and the benchmark: `wrangler dev`
+// processes that start on ports the OS hands them and stop cleanly, and seeded control-plane state
+// in local D1.
 // Plain Node ESM on the pinned Node 22; wrangler comes from node_modules/.bin.
 import { spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
@@ -7,6 +8,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { stripVTControlCharacters } from "node:util";
 import { generateKeySecret, KEY_PATTERN } from "./ids.mjs";
 import { DEFAULT_PERSIST_DIR, fromRoot, GATEWAY_CONFIG, ROOT, WRANGLER_BIN } from "./paths.mjs";
 import { killTreeNow, stopProcessTree } from "./process-tree.mjs";
@@ -19,9 +21,15 @@ import { runWrangler, wranglerEnv, wranglerVarArgs } from "./wrangler.mjs";
  * @typedef {{ url: string, port: number, logFile: string | undefined, stop(): Promise<void> }} RunningWorker
  */
 
+/** @type {(ms: number) => Promise<void>} */
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** A free TCP port on 127.0.0.1. @returns {Promise<number>} */
+/**
+ * A TCP port on 127.0.0.1 that was free a moment ago. Only for a port that must be named before its
+ * server exists: anything may take it before that server binds it, so that server must cope with
+ * EADDRINUSE (startWorker does not need one: it lets the OS choose).
+ * @returns {Promise<number>}
+ */
 export function freePort() {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -36,24 +44,73 @@ export function freePort() {
 
 /** Keeps the last `max` lines of a process's output for error messages. */
 function outputTail(max = 60) {
+  /** @type {string[]} */
   const lines = [];
   let partial = "";
   return {
+    /** @param {string} chunk */
     push(chunk) {
       const parts = (partial + chunk).split("\n");
       partial = parts.pop() ?? "";
       lines.push(...parts);
       if (lines.length > max) lines.splice(0, lines.length - max);
     },
-    text: () => [...lines, partial].join("\n").trim(),
+    text: () => stripVTControlCharacters([...lines, partial].join("\n")).trim(),
   };
 }
 
-/** Resolves once `url` answers HTTP at all (any status); rejects if `exited` settles first or time runs out. */
+/**
+ * Calls `onLine` with each complete line of one stream's output, colour codes removed.
+ * @param {(line: string) => void} onLine
+ */
+function lineReader(onLine) {
+  let partial = "";
+  /** @param {string} chunk */
+  return (chunk) => {
+    const parts = (partial + chunk).split("\n");
+    partial = parts.pop() ?? "";
+    for (const line of parts) onLine(stripVTControlCharacters(line));
+  };
+}
+
+/**
+ * `wrangler dev` says where it listens once the worker is up: "Ready on http://127.0.0.1:PORT". A
+ * reload says "Updated and ready on …", which this does not match.
+ */
+const READY_LINE = /\bReady on (https?:\/\/\S+)/;
+/** What wrangler (Miniflare) prints, and exits on, when an address it must listen on is taken. */
+const ADDRESS_IN_USE = /Address already in use(?: \(([^)\s]+)\))?/;
+
+/**
+ * Resolves with the first of `settled` to settle, or with `{ why }` after timeoutMs.
+ * @template T
+ * @param {Promise<T>[]} settled
+ * @param {number} timeoutMs
+ * @param {string} why
+ * @returns {Promise<T | { why: string }>}
+ */
+async function firstOf(settled, timeoutMs, why) {
+  /** @type {NodeJS.Timeout | undefined} */
+  let timer;
+  const timedOut = new Promise((resolve) => (timer = setTimeout(() => resolve({ why }), timeoutMs)));
+  try {
+    return await Promise.race([...settled, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Resolves once `url` answers HTTP at all (any status); rejects if `exited` settles first or time runs out.
+ * @param {string} url
+ * @param {Promise<string>} exited
+ * @param {number} timeoutMs
+ */
 async function waitForHttp(url, exited, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
+  /** @type {string | null} */
   let gone = null;
-  exited.then((why) => (gone = why));
+  void exited.then((why) => (gone = why));
   while (Date.now() < deadline) {
     if (gone) throw new Error(gone);
     try {
@@ -68,10 +125,16 @@ async function waitForHttp(url, exited, timeoutMs) {
 }
 
 /**
- * Starts `wrangler dev` for the given wrangler config on 127.0.0.1:port, with local state in
- * persistDir (when given) and extra vars, and resolves once the worker answers HTTP. `stop()` kills
- * the whole process tree and resolves when it is gone. Output goes to logFile (when given); on
- * start-up failure the promise rejects with the tail of that output.
+ * Starts `wrangler dev` for the given wrangler config on 127.0.0.1, with local state in persistDir
+ * (when given) and extra vars, and resolves once the worker answers HTTP. `stop()` kills the whole
+ * process tree and resolves when it is gone. Output goes to logFile (when given); on start-up
+ * failure the promise rejects with the tail of that output.
+ *
+ * Without `port`, the OS picks the port (wrangler is given port 0 and says which one it got): no
+ * other process can take it between choosing and binding, so a start never fails on a port
+ * collision. With `port`, that port or nothing: when it is taken the promise rejects with an error
+ * whose `code` is "EADDRINUSE" and that names the address. The inspector always gets a port the OS
+ * picks (nothing here uses it).
  *
  * `config` is a path relative to the repository root (or absolute). `vars` are written to a private
  * temporary env file passed with `--env-file` (values an env file cannot carry verbatim go with
@@ -82,8 +145,7 @@ async function waitForHttp(url, exited, timeoutMs) {
  * @returns {Promise<RunningWorker>}
  */
 export async function startWorker({ config, port, persistDir, vars = {}, logFile, startTimeoutMs = 120_000 }) {
-  const listenPort = port ?? (await freePort());
-  const inspectorPort = await freePort();
+  const deadline = Date.now() + startTimeoutMs;
   const varArgs = await wranglerVarArgs(vars);
   const args = [
     "dev",
@@ -92,9 +154,9 @@ export async function startWorker({ config, port, persistDir, vars = {}, logFile
     "--ip",
     "127.0.0.1",
     "--port",
-    String(listenPort),
+    String(port ?? 0),
     "--inspector-port",
-    String(inspectorPort),
+    "0",
     "--show-interactive-dev-session=false",
     ...(persistDir ? ["--persist-to", fromRoot(persistDir)] : []),
     ...varArgs.args,
@@ -102,26 +164,45 @@ export async function startWorker({ config, port, persistDir, vars = {}, logFile
   if (logFile) await mkdir(path.dirname(fromRoot(logFile)), { recursive: true });
   const log = logFile ? createWriteStream(fromRoot(logFile), { flags: "a" }) : null;
   const tail = outputTail();
+  /** @type {(address: URL) => void} */
+  let announce = () => undefined;
+  /** @type {Promise<URL>} */
+  const announced = new Promise((resolve) => (announce = resolve));
+  // The "Ready on" line is info: a WRANGLER_LOG that hides info (warn, error, none) would hide it.
+  const level = process.env.WRANGLER_LOG?.toLowerCase() ?? "log";
   const child = spawn(WRANGLER_BIN, args, {
     cwd: ROOT,
-    env: wranglerEnv({ FORCE_COLOR: "0" }),
+    env: wranglerEnv({ FORCE_COLOR: "0", WRANGLER_LOG: ["info", "log", "debug"].includes(level) ? level : "log" }),
     stdio: ["ignore", "pipe", "pipe"],
   });
   const pid = child.pid;
   const killOnExit = () => pid !== undefined && killTreeNow(pid);
   process.on("exit", killOnExit);
   for (const stream of [child.stdout, child.stderr]) {
+    const lines = lineReader((line) => {
+      const ready = READY_LINE.exec(line);
+      if (ready) announce(new URL(ready[1]));
+    });
     stream.setEncoding("utf8");
     stream.on("data", (chunk) => {
       tail.push(chunk);
+      lines(chunk);
       log?.write(chunk);
     });
   }
+  // Settles once its output is read too ("close"), so an error message has wrangler's last words;
+  // at most a second after the exit, in case a grandchild still holds the pipes.
+  /** @type {Promise<string>} */
   const exited = new Promise((resolve) => {
     child.on("error", (err) => resolve(`could not run wrangler: ${err.message}`));
-    child.on("exit", (code, signal) => resolve(`wrangler dev exited (${signal ?? `code ${code}`})`));
+    child.on("exit", (code, signal) => {
+      const why = `wrangler dev exited (${signal ?? `code ${code}`})`;
+      child.on("close", () => resolve(why));
+      setTimeout(() => resolve(why), 1_000).unref();
+    });
   });
 
+  /** @type {Promise<void> | null} */
   let stopping = null;
   const stop = () => {
     stopping ??= (async () => {
@@ -136,20 +217,40 @@ export async function startWorker({ config, port, persistDir, vars = {}, logFile
     return stopping;
   };
 
-  const url = `http://127.0.0.1:${listenPort}`;
+  const asked = `127.0.0.1:${port ?? 0}`;
+  let url = port === undefined ? "127.0.0.1 (a port the OS picks)" : `http://${asked}`;
   try {
-    await waitForHttp(url, exited, startTimeoutMs);
+    const address = await firstOf(
+      /** @type {Promise<URL | { why: string }>[]} */ ([announced, exited.then((why) => ({ why }))]),
+      deadline - Date.now(),
+      `wrangler dev did not say where it listens ("Ready on …") within ${Math.round(startTimeoutMs / 1000)} s`,
+    );
+    if (!(address instanceof URL)) throw new Error(address.why);
+    url = `http://127.0.0.1:${address.port}`;
+    if (port !== undefined && Number(address.port) !== port)
+      throw new Error(`wrangler dev listens on ${address.host}, not on the port asked for`);
+    await waitForHttp(url, exited, deadline - Date.now());
   } catch (err) {
     await stop().catch(() => undefined);
     const where = logFile ? ` (full log: ${fromRoot(logFile)})` : "";
-    throw new Error(
-      `${fromRoot(config)} did not start on ${url}: ${err instanceof Error ? err.message : err}${where}\n${tail.text()}`,
-    );
+    const output = tail.text();
+    const inUse = ADDRESS_IN_USE.exec(output);
+    const reason = inUse
+      ? `${inUse[1] ?? asked} is already in use (another process listens there)`
+      : err instanceof Error
+        ? err.message
+        : String(err);
+    const error = new Error(`${fromRoot(config)} did not start on ${url}: ${reason}${where}\n${output}`);
+    throw inUse ? Object.assign(error, { code: "EADDRINUSE", address: inUse[1] ?? asked }) : error;
   }
-  return { url, port: listenPort, logFile: logFile ? fromRoot(logFile) : undefined, stop };
+  return { url, port: Number(new URL(url).port), logFile: logFile ? fromRoot(logFile) : undefined, stop };
 }
 
-/** The result rows of the last statement in `wrangler d1 execute --json` output. */
+/**
+ * The result rows of the last statement in `wrangler d1 execute --json` output.
+ * @param {string} stdout
+ * @returns {{ id: string, name: string }[]} the rows of the seed script's final `SELECT id, name`
+ */
 function lastResultRows(stdout) {
   const start = stdout.search(/^\[/m);
   if (start < 0) throw new Error(`wrangler d1 execute printed no JSON:\n${stdout.slice(-2000)}`);
@@ -160,8 +261,13 @@ function lastResultRows(stdout) {
   return last.results;
 }
 
-/** Rejects provider and key seeds the schema would refuse with a less helpful message. */
+/**
+ * Rejects provider and key seeds the schema would refuse with a less helpful message.
+ * @param {ProviderSeed[]} providers
+ * @param {KeySeed[]} keys
+ */
 function checkSeeds(providers, keys) {
+  /** @param {unknown} v */
   const nonEmpty = (v) => typeof v === "string" && v !== "";
   for (const p of providers) {
     if (!nonEmpty(p?.name) || !nonEmpty(p?.type))
@@ -181,7 +287,10 @@ function checkSeeds(providers, keys) {
   }
 }
 
-/** The key seeds with a secret and environment each (a missing secret is generated). */
+/**
+ * The key seeds with a secret and environment each (a missing secret is generated).
+ * @param {KeySeed[]} keys
+ */
 function completeKeys(keys) {
   return keys.map((k) => {
     if (k.secret !== undefined) {

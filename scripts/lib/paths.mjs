@@ -12,5 +12,9 @@ export const FAKE_PROVIDER_CONFIG = path.join(ROOT, "test", "fake-provider", "wr
 /** `wrangler dev`'s default local state directory for the gateway. */
 export const DEFAULT_PERSIST_DIR = path.join(ROOT, ".wrangler", "state");
 
-/** A path given relative to the repository root (or absolute) as an absolute path. */
+/**
+ * A path given relative to the repository root (or absolute) as an absolute path.
+ * @param {string} p
+ * @returns {string}
+ */
 export const fromRoot = (p) => path.resolve(ROOT, p);

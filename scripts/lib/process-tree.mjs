@@ -4,18 +4,29 @@
 import { execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
 
+/** @typedef {Map<number, { ppid: number, zombie: boolean }>} ProcessTable pid → parent pid and zombie state */
+
 const run = promisify(execFile);
+/** @type {(ms: number) => Promise<void>} */
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const PS_ARGS = ["-A", "-o", "pid=,ppid=,stat="];
 
-/** pid → { ppid, zombie } for every process on the machine. */
+/**
+ * pid → { ppid, zombie } for every process on the machine.
+ * @returns {Promise<ProcessTable>}
+ */
 async function processTable() {
   const { stdout } = await run("ps", PS_ARGS);
   return parseTable(stdout);
 }
 
+/**
+ * @param {string} stdout the output of `ps` with PS_ARGS
+ * @returns {ProcessTable}
+ */
 function parseTable(stdout) {
+  /** @type {ProcessTable} */
   const table = new Map();
   for (const line of stdout.split("\n")) {
     const [pid, ppid, stat] = line.trim().split(/\s+/);
@@ -24,11 +35,20 @@ function parseTable(stdout) {
   return table;
 }
 
-/** `pid` and all its descendants, parents first. */
+/**
+ * `pid` and all its descendants, parents first.
+ * @param {number} pid
+ * @returns {Promise<number[]>}
+ */
 export async function processTree(pid) {
   return descendants(await processTable(), pid);
 }
 
+/**
+ * @param {ProcessTable} table
+ * @param {number} pid
+ * @returns {number[]} `pid` and all its descendants in `table`, parents first
+ */
 function descendants(table, pid) {
   const tree = [pid];
   for (let i = 0; i < tree.length; i++) {
@@ -37,6 +57,10 @@ function descendants(table, pid) {
   return tree;
 }
 
+/**
+ * @param {number[]} pids
+ * @param {NodeJS.Signals} sig
+ */
 function signal(pids, sig) {
   for (const pid of pids) {
     try {
@@ -47,13 +71,25 @@ function signal(pids, sig) {
   }
 }
 
-/** The pids of `pids` still running (zombies count as gone: only their parent can reap them). */
+/**
+ * The pids of `pids` still running (zombies count as gone: only their parent can reap them).
+ * @param {number[]} pids
+ * @returns {Promise<number[]>}
+ */
 async function stillRunning(pids) {
   const table = await processTable();
-  return pids.filter((pid) => table.has(pid) && !table.get(pid).zombie);
+  return pids.filter((pid) => {
+    const info = table.get(pid);
+    return info !== undefined && !info.zombie;
+  });
 }
 
-/** Waits up to `ms` for all of `pids` to exit; returns those still running. */
+/**
+ * Waits up to `ms` for all of `pids` to exit; returns those still running.
+ * @param {number[]} pids
+ * @param {number} ms
+ * @returns {Promise<number[]>}
+ */
 async function waitForExit(pids, ms) {
   const deadline = Date.now() + ms;
   let left = await stillRunning(pids);
@@ -68,6 +104,9 @@ async function waitForExit(pids, ms) {
  * Stops `pid` and all its descendants: SIGTERM to `pid` alone first, so it can shut its children
  * down and reap them; after `graceMs`, SIGTERM to whatever is left of the tree, then SIGKILL.
  * Resolves when none of them runs any more; rejects if something survives SIGKILL.
+ * @param {number} pid
+ * @param {{ graceMs?: number }} [options]
+ * @returns {Promise<void>}
  */
 export async function stopProcessTree(pid, { graceMs = 5_000 } = {}) {
   let pids;
@@ -87,7 +126,10 @@ export async function stopProcessTree(pid, { graceMs = 5_000 } = {}) {
   if (left.length > 0) throw new Error(`processes ${left.join(", ")} did not exit after SIGKILL`);
 }
 
-/** Best-effort synchronous SIGKILL of `pid` and its descendants, for `process.on("exit")` handlers. */
+/**
+ * Best-effort synchronous SIGKILL of `pid` and its descendants, for `process.on("exit")` handlers.
+ * @param {number} pid
+ */
 export function killTreeNow(pid) {
   let pids = [pid];
   try {

@@ -3,7 +3,18 @@
 // really changes, so the gateway's bundle refresh sees exactly the rows a re-seed touched.
 import { displayPrefix, hashKeySecret, ulid } from "./ids.mjs";
 
-/** A SQLite literal for a string, number or null. */
+/**
+ * @typedef {{ name: string, type: string, base_url?: string | null, api_key_secret?: string | null, models?: string[], settings?: unknown }} ProviderRow
+ *   a provider binding to upsert; `settings` is checked here (a JSON object, or left out)
+ * @typedef {{ name: string, environment: string, secret: string, config?: Record<string, unknown> }} KeyRow
+ *   a virtual key to upsert, its secret and environment already known
+ */
+
+/**
+ * A SQLite literal for a string, number or null (undefined counts as null); anything else throws.
+ * @param {unknown} value
+ * @returns {string}
+ */
 export function sql(value) {
   if (value === null || value === undefined) return "NULL";
   if (typeof value === "number") {
@@ -15,13 +26,23 @@ export function sql(value) {
   return `'${value.replaceAll("'", "''")}'`;
 }
 
+/**
+ * @param {string} projectName
+ * @param {number} now milliseconds since the epoch
+ * @returns {string}
+ */
 function projectStatement(projectName, now) {
   return `INSERT INTO projects (id, name, created_at, updated_at)
   VALUES (${sql(`prj_${ulid(now)}`)}, ${sql(projectName)}, ${now}, ${now})
   ON CONFLICT(name) DO NOTHING;`;
 }
 
-/** The path of the first value under `value` that JSON cannot carry as it is, or null when there is none. */
+/**
+ * The path of the first value under `value` that JSON cannot carry as it is, or null when there is none.
+ * @param {unknown} value
+ * @param {string} at the path of `value`, for the answer
+ * @returns {string | null}
+ */
 function notJsonAt(value, at) {
   if (value === null || typeof value === "string" || typeof value === "boolean") return null;
   if (typeof value === "number") return Number.isFinite(value) ? null : at;
@@ -44,6 +65,8 @@ function notJsonAt(value, at) {
  * The JSON text of a binding's `settings` (a JSON object, as the admin API stores it), or null when
  * the seed gives none. Anything else, or a value JSON would drop or change (undefined, NaN, a Date,
  * a function, a bigint), is refused.
+ * @param {ProviderRow} p
+ * @returns {string | null}
  */
 function settingsJson(p) {
   const s = p.settings;
@@ -66,6 +89,9 @@ function settingsJson(p) {
  * Upserts a binding. `settings`, when given, replaces the binding's settings; a seed without it
  * creates the binding with `{}` and leaves an existing binding's settings (say, set through the
  * admin API) alone. The gateway checks a type's settings when it uses the binding.
+ * @param {ProviderRow} p
+ * @param {number} now milliseconds since the epoch
+ * @returns {string}
  */
 function providerStatement(p, now) {
   const settings = settingsJson(p);
@@ -87,7 +113,14 @@ function providerStatement(p, now) {
     OR api_key_ciphertext IS NOT NULL OR models IS NOT excluded.models${settingsDiffer};`;
 }
 
-/** Updates the key named `k.name` in the project when it differs, or inserts it when it is missing. */
+/**
+ * Updates the key named `k.name` in the project when it differs, or inserts it when it is missing.
+ * @param {string} projectName
+ * @param {KeyRow} k
+ * @param {string} pepper
+ * @param {number} now milliseconds since the epoch
+ * @returns {string}
+ */
 function keyStatements(projectName, k, pepper, now) {
   const project = `(SELECT id FROM projects WHERE name = ${sql(projectName)})`;
   const env = sql(k.environment);
@@ -110,6 +143,8 @@ INSERT INTO virtual_keys (id, project_id, name, environment, display_prefix, sec
 /**
  * The whole seed as one SQL script; its last statement selects `id, name` of the seeded keys.
  * `keys` must already carry their `secret` and `environment`.
+ * @param {{ projectName: string, providers: ProviderRow[], keys: KeyRow[], pepper: string, now?: number }} seed
+ * @returns {string}
  */
 export function seedScript({ projectName, providers, keys, pepper, now = Date.now() }) {
   const names = keys.map((k) => sql(k.name)).join(", ");

@@ -5,7 +5,11 @@ import path from "node:path";
 import { isEnvFileSafe, writePrivateEnvFile } from "./env-file.mjs";
 import { BIN_DIR, ROOT, WRANGLER_BIN } from "./paths.mjs";
 
-/** The environment for a wrangler child process. */
+/**
+ * The environment for a wrangler child process.
+ * @param {Record<string, string>} [extra] variables to add or override
+ * @returns {NodeJS.ProcessEnv}
+ */
 export function wranglerEnv(extra = {}) {
   return {
     ...process.env,
@@ -19,6 +23,9 @@ export function wranglerEnv(extra = {}) {
 /**
  * Runs `wrangler <args>` to completion from the repository root and resolves with its output;
  * rejects with an error that carries the command and the tail of its output.
+ * @param {string[]} args
+ * @param {{ timeoutMs?: number }} [options]
+ * @returns {Promise<{ stdout: string, stderr: string }>}
  */
 export function runWrangler(args, { timeoutMs = 120_000 } = {}) {
   return new Promise((resolve, reject) => {
@@ -39,6 +46,7 @@ export function runWrangler(args, { timeoutMs = 120_000 } = {}) {
  * `wrangler dev` arguments that hand `vars` to the Worker: a private temporary env file
  * (`--env-file`, removed by `remove()`), plus `--var` for any value an env file cannot carry
  * verbatim. Secrets thus stay off the command line whenever possible.
+ * @param {Record<string, string>} vars
  * @returns {Promise<{ args: string[], remove(): Promise<void> }>}
  */
 export async function wranglerVarArgs(vars) {

@@ -16,7 +16,7 @@ import { publicApi } from "./routes/public";
  *      handlers run the pipeline stages (src/pipeline/chat-completions.ts); the same guards before
  *      the raw passthrough, /proxy/:provider/* (src/pipeline/proxy.ts);
  *   4. the admin API: absent (404) without LW_GATEWAY_ADMIN_TOKEN, then the same body cap and
- *      configuration guards, then its own bearer check (src/routes/admin.ts).
+ *      configuration guards, then its own bearer check (src/http/routes/admin.ts).
  */
 export const app = new Hono<AppEnv>()
   .use(requestIdentity())

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { freePort } from "../../scripts/lib/local-stack.mjs";
 import { useCli } from "./support/cli";
+import { refusedPort } from "./support/ports";
 import { useStack } from "./support/stack";
 
 /**
@@ -238,10 +238,15 @@ describe("failures", () => {
   });
 
   it("an unreachable gateway: exit 1 naming the URL", async () => {
-    const url = `http://127.0.0.1:${await freePort()}`;
-    const result = await faregate(["projects", "list"], { env: { FAREGATE_URL: url } });
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`faregate: could not reach ${url}/admin/v1/projects: `);
-    expect(result.stderr).toContain("ECONNREFUSED");
+    const unreachable = await refusedPort();
+    try {
+      const url = `http://127.0.0.1:${unreachable.port}`;
+      const result = await faregate(["projects", "list"], { env: { FAREGATE_URL: url } });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`faregate: could not reach ${url}/admin/v1/projects: `);
+      expect(result.stderr).toContain("ECONNREFUSED");
+    } finally {
+      unreachable.release();
+    }
   });
 });

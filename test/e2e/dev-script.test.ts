@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
+import net from "node:net";
 import path from "node:path";
 import OpenAI from "openai";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../scripts/lib/local-stack.mjs";
 import { ROOT } from "../../scripts/lib/paths.mjs";
 import { stopProcessTree } from "../../scripts/lib/process-tree.mjs";
@@ -17,22 +18,39 @@ import { tempRunDir } from "./support/run-log";
 
 const KEY = /lw_vk_(?:live|test)_[0-9A-HJKMNP-TV-Z]{26}/;
 const START_TIMEOUT_MS = 150_000;
+/** How many ports a run may try: a port free a moment ago can be taken before wrangler binds it. */
+const PORT_ATTEMPTS = 3;
 
 interface DevRun {
   child: ChildProcess;
   output: () => string;
+  /** Settles once the script exited and its output was read (at most 5 s after the exit). */
+  exited: Promise<number | null>;
   stop: () => Promise<void>;
 }
 
 const run = tempRunDir("e2e-dev");
 const running = new Set<DevRun>();
 
+beforeAll(async () => {
+  await run.create();
+});
+
 afterAll(async () => {
   await Promise.allSettled([...running].map((r) => r.stop()));
 });
 
+/**
+ * `npm run dev` with its state in `stateDir`, on `port`; the inspector on a port the OS picks, so
+ * that no run can collide with another over wrangler's default (9229 and up).
+ */
 function startDev(stateDir: string, port: number): DevRun {
-  const env: NodeJS.ProcessEnv = { ...process.env, FAREGATE_STATE_DIR: stateDir, PORT: String(port) };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    FAREGATE_STATE_DIR: stateDir,
+    PORT: String(port),
+    INSPECTOR_PORT: "0",
+  };
   delete env.OPENAI_API_KEY;
   const child = spawn(process.execPath, [path.join(ROOT, "scripts", "bootstrap.mjs"), "scripts/dev.mjs"], {
     cwd: ROOT,
@@ -42,9 +60,16 @@ function startDev(stateDir: string, port: number): DevRun {
   let output = "";
   child.stdout?.on("data", (b: Buffer) => (output += b.toString()));
   child.stderr?.on("data", (b: Buffer) => (output += b.toString()));
+  const exited = new Promise<number | null>((resolve) => {
+    child.once("exit", (code) => {
+      child.once("close", () => resolve(code));
+      setTimeout(() => resolve(code), 5_000).unref();
+    });
+  });
   const dev: DevRun = {
     child,
     output: () => output,
+    exited,
     stop: async () => {
       running.delete(dev);
       if (child.exitCode === null && child.signalCode === null && child.pid) await stopProcessTree(child.pid);
@@ -58,8 +83,10 @@ function startDev(stateDir: string, port: number): DevRun {
 async function waitForKey(dev: DevRun, port: number): Promise<string> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (dev.child.exitCode !== null)
-      throw new Error(`npm run dev exited with ${dev.child.exitCode}:\n${dev.output().slice(-4000)}`);
+    if (dev.child.exitCode !== null) {
+      const code = await dev.exited;
+      throw new Error(`npm run dev exited with ${code}:\n${dev.output().slice(-4000)}`);
+    }
     const key = KEY.exec(dev.output())?.[0];
     if (key) {
       const ok = await fetch(`http://localhost:${port}/healthz`, { signal: AbortSignal.timeout(2_000) }).then(
@@ -73,6 +100,28 @@ async function waitForKey(dev: DevRun, port: number): Promise<string> {
   throw new Error(
     `npm run dev did not come up on port ${port} in ${START_TIMEOUT_MS / 1000} s:\n${dev.output().slice(-4000)}`,
   );
+}
+
+/** What a run prints when its port was taken: its own check, or wrangler's if the port went after that. */
+const portTaken = (port: number) =>
+  new RegExp(`faregate: port ${port} .*already in use|Address already in use \\([^)]*:${port}\\)`);
+
+/**
+ * `npm run dev` on a port that was free a moment ago, up and with its key. PORT is that port or
+ * nothing (by design), so something may take it before wrangler binds it: only a run that failed
+ * saying so is started again, on another port, at most PORT_ATTEMPTS times in all.
+ */
+async function startDevOnFreePort(stateDir: string): Promise<{ dev: DevRun; port: number; key: string }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const dev = startDev(stateDir, port);
+    try {
+      return { dev, port, key: await waitForKey(dev, port) };
+    } catch (err) {
+      await dev.stop();
+      if (attempt >= PORT_ATTEMPTS || !portTaken(port).test(dev.output())) throw err;
+    }
+  }
 }
 
 /** What the developer's own dev files look like, to prove the test left them alone. */
@@ -102,12 +151,10 @@ describe("npm run dev", () => {
   it(
     "seeds a working key, prints it, serves it, and reuses it on the next run",
     async () => {
-      const stateDir = await run.create();
+      const stateDir = path.join(run.path(), "state");
       const ownBefore = await ownDevFiles();
 
-      const port1 = await freePort();
-      const first = startDev(stateDir, port1);
-      const key = await waitForKey(first, port1);
+      const { dev: first, port: port1, key } = await startDevOnFreePort(stateDir);
       expect(first.output()).toContain(`baseURL: "http://localhost:${port1}/v1"`);
       expect(first.output()).toContain(`curl http://localhost:${port1}/v1/chat/completions`);
       expect(await askMock(port1, key)).toContain("Hello from the Faregate mock provider. You said: ping");
@@ -134,14 +181,33 @@ describe("npm run dev", () => {
       });
       expect(existsSync(path.join(stateDir, "wrangler-state"))).toBe(true);
 
-      const port2 = await freePort();
-      const second = startDev(stateDir, port2);
-      expect(await waitForKey(second, port2)).toBe(key);
+      const { dev: second, port: port2, key: key2 } = await startDevOnFreePort(stateDir);
+      expect(key2).toBe(key);
       expect(await readFile(path.join(stateDir, ".dev.vars"), "utf8")).toBe(devVars);
       expect(await askMock(port2, key)).toContain("Hello from the Faregate mock provider");
       await second.stop();
       expect(await ownDevFiles()).toBe(ownBefore);
     },
-    2 * START_TIMEOUT_MS + 30_000,
+    2 * PORT_ATTEMPTS * START_TIMEOUT_MS + 30_000,
   );
+
+  it("refuses a PORT something already listens on, saying so, before it writes or starts anything", async () => {
+    const stateDir = path.join(run.path(), "taken-port");
+    const holder = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      holder.once("error", reject);
+      holder.listen(0, "127.0.0.1", resolve);
+    });
+    try {
+      const port = (holder.address() as net.AddressInfo).port;
+      const dev = startDev(stateDir, port);
+      expect(await dev.exited).toBe(1);
+      expect(dev.output()).toContain(`faregate: port ${port} is already in use on localhost`);
+      expect(dev.output()).toContain(`PORT=${port + 1} npm run dev`);
+      expect(dev.output()).not.toContain("seeding");
+      expect(existsSync(stateDir)).toBe(false);
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+  });
 });

@@ -9,7 +9,7 @@ import {
 import { workersAIErrorAnswer } from "../../src/providers/workers-ai/errors";
 
 /**
- * src/translate/workers-ai-embeddings-request.ts and -response.ts: an OpenAI embeddings body as
+ * src/providers/workers-ai/embeddings-request.ts and -response.ts: an OpenAI embeddings body as
  * `run`'s `{ text }`, and a Workers AI embeddings output as OpenAI's answer.
  */
 

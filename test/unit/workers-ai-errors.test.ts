@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { workersAIErrorAnswer } from "../../src/providers/workers-ai/errors";
 
-/** src/translate/workers-ai-errors.ts: what an error thrown by `env.AI.run` means. */
+/** src/providers/workers-ai/errors.ts: what an error thrown by `env.AI.run` means. */
 
 const MODEL = "@cf/meta/llama-3.1-8b-instruct";
 

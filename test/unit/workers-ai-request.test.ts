@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { openAIToWorkersAIInputs } from "../../src/providers/workers-ai/request";
 
-/** src/translate/workers-ai-request.ts: an OpenAI chat body as `env.AI.run`'s inputs. */
+/** src/providers/workers-ai/request.ts: an OpenAI chat body as `env.AI.run`'s inputs. */
 
 const HI = [{ role: "user", content: "hi" }];
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { GatewayError } from "../../src/errors";
 import { workersAIToOpenAIResponse, type WorkersAIResponseOptions } from "../../src/providers/workers-ai/response";
 
-/** src/translate/workers-ai-response.ts: a whole Workers AI output, either shape, as a chat completion. */
+/** src/providers/workers-ai/response.ts: a whole Workers AI output, either shape, as a chat completion. */
 
 const OPTS: WorkersAIResponseOptions = { model: "@cf/meta/llama-3.1-8b-instruct", maxTokens: null };
 const USAGE = { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 };

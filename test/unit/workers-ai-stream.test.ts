@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { WorkersAIStreamError, WorkersAIToOpenAIStream } from "../../src/providers/workers-ai/stream";
 import { parseSse } from "../helpers/sse";
 
-/** src/translate/workers-ai-stream.ts: a Workers AI stream, event by event, as OpenAI chunks. */
+/** src/providers/workers-ai/stream.ts: a Workers AI stream, event by event, as OpenAI chunks. */
 
 const MODEL = "@cf/meta/llama-3.1-8b-instruct";
 const USAGE = { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 };

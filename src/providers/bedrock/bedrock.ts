@@ -15,7 +15,7 @@ import { type OutgoingBody } from "../../contract/wire";
 
 /**
  * AWS Bedrock through the Converse API. The family speaks OpenAI chat to the rest of the gateway:
- * `send` takes an OpenAI chat body, translates it (src/translate/converse-request.ts), POSTs it to
+ * `send` takes an OpenAI chat body, translates it (src/providers/bedrock/converse-request.ts), POSTs it to
  * `{root}/model/{modelId}/converse` or `/converse-stream`, and answers in OpenAI's shapes: a
  * chat.completion, an SSE stream of chat.completion.chunk events (bedrock-stream.ts), or an error in
  * OpenAI's envelope with Bedrock's status and its exception name as `code`. The root is the

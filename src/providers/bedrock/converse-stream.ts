@@ -18,7 +18,7 @@ import type { OpenAIFinishReason } from "../../translate/stop-reasons";
  * stream lets it error, so that the gateway's tap ends it with contract §4's terminal frame.
  */
 
-/** One decoded event-stream message, as src/providers/bedrock-event-stream.ts reads it off the wire. */
+/** One decoded event-stream message, as src/providers/bedrock/event-stream.ts reads it off the wire. */
 export interface ConverseStreamMessage {
   /** `:message-type`: `event`, `exception` (a modelled error) or `error` (a protocol error). */
   messageType: string;

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, beforeEach } from "vitest";
-import { freePort, seedLocalGateway, startWorker } from "../../../scripts/lib/local-stack.mjs";
+import { seedLocalGateway, startWorker } from "../../../scripts/lib/local-stack.mjs";
 import { FAKE_PROVIDER_CONFIG, GATEWAY_CONFIG } from "../../../scripts/lib/paths.mjs";
 import { tempRunDir } from "./run-log";
 
@@ -63,25 +63,19 @@ export function useStack(
 
   beforeAll(async () => {
     const dir = await run.create();
-    const fakePort = await freePort();
-    const root = (scenario: string) => `http://127.0.0.1:${fakePort}${scenario ? `/s/${scenario}` : ""}`;
+    // The fake provider starts first, on a port the OS picks, because the seeded bindings name its
+    // address: a port chosen in advance could be taken before wrangler binds it.
+    fake = await startWorker({
+      config: FAKE_PROVIDER_CONFIG,
+      persistDir: path.join(dir, "fake-state"),
+      logFile: path.join(dir, "fake-provider.log"),
+    });
+    const fakeRoot = fake.url;
+    const root = (scenario: string) => `${fakeRoot}${scenario ? `/s/${scenario}` : ""}`;
     const pepper = randomBytes(32).toString("hex");
     const persistDir = path.join(dir, "gateway-state");
-    // The fake provider starts while the gateway's D1 is seeded; both must settle before anything is
-    // thrown, so a started worker is never left without a stop().
-    const [fakeStarted, seeded] = await Promise.allSettled([
-      startWorker({
-        config: FAKE_PROVIDER_CONFIG,
-        port: fakePort,
-        persistDir: path.join(dir, "fake-state"),
-        logFile: path.join(dir, "fake-provider.log"),
-      }),
-      seedLocalGateway({ persistDir, pepper, ...seed(root) }),
-    ]);
-    if (fakeStarted.status === "fulfilled") fake = fakeStarted.value;
-    else throw fakeStarted.reason;
-    if (seeded.status === "rejected") throw seeded.reason;
-    for (const k of seeded.value.keys) secrets[k.name] = k.secret;
+    const seeded = await seedLocalGateway({ persistDir, pepper, ...seed(root) });
+    for (const k of seeded.keys) secrets[k.name] = k.secret;
     gateway = await startWorker({
       config: GATEWAY_CONFIG,
       persistDir,
