@@ -3,7 +3,7 @@ import { errorJson, noMessage, type TranslatedError } from "./provider-error-bod
 
 export interface AnthropicErrorOut {
   type: "error";
-  error: { type: string; code?: string; message: string };
+  error: { type: string; code: string; message: string };
 }
 
 /** Anthropic's error type for an HTTP status (OpenAI-compatible servers vary in their own types). */
@@ -34,11 +34,13 @@ function typeForStatus(status: number): string {
 }
 
 /**
- * An OpenAI error response (`{"error":{"message","type","code","param"}}`, parsed or as text) in
- * Anthropic's error envelope, status kept. OpenAI's `code` (or its type) is kept as `code`.
+ * An OpenAI error response (`{"error":{"message","type","code","param"}}`, parsed or as text; Google's
+ * OpenAI endpoint wraps it in a one-element array) in Anthropic's error envelope, status kept. OpenAI's
+ * `code` (or its type, else the Anthropic type) is kept as `code`, which the envelope always carries.
  */
 export function openAIErrorToAnthropic(status: number, body: unknown): TranslatedError<AnthropicErrorOut> {
-  const parsed = OpenAIErrorBody.safeParse(errorJson(body));
+  const json = errorJson(body);
+  const parsed = OpenAIErrorBody.safeParse(Array.isArray(json) && json.length === 1 ? json[0] : json);
   const error = parsed.success ? parsed.data.error : null;
   const code = error?.code ?? error?.type ?? null;
   const type =
@@ -49,7 +51,7 @@ export function openAIErrorToAnthropic(status: number, body: unknown): Translate
       type: "error",
       error: {
         type,
-        ...(code !== null ? { code: String(code) } : {}),
+        code: String(code ?? type),
         message: error?.message || noMessage(status),
       },
     },

@@ -19,7 +19,8 @@ import { FAKE_REPLY_WORDS, FAKE_TOOL_ARGUMENT_FRAGMENTS, FAKE_TOOL_ARGUMENTS, fo
  * demand: `throws` (run rejects with it), `breakAfter` (the stream errors after that many events),
  * `errorEventAfter` (an `{"error": …}` event after that many), `withoutDone` (the stream just ends),
  * `wholeWhenStreaming` (a streaming request gets a whole output, as some models answer), `hangs`
- * (`run` answers only its signal's abort).
+ * (`run` answers only its signal's abort), `slowMs` (that long before each streamed event). A call
+ * records its signal, and whether the gateway cancelled the stream it got (`cancelled`).
  *
  * A text-embeddings model (its id has `bge` or `embedding` in it: `@cf/baai/bge-base-en-v1.5`) answers
  * `{ text }` like Workers AI's: `{ shape, data, pooling }`, one deterministic vector per text (the HTTP
@@ -38,6 +39,8 @@ export interface FakeAIOptions {
   wholeWhenStreaming?: boolean;
   /** `run` never settles until its signal aborts (then rejects with the signal's reason). */
   hangs?: boolean;
+  /** Milliseconds to wait before each streamed event. */
+  slowMs?: number;
   /** The `usage` an embeddings output carries (Workers AI's models report none). */
   embeddingUsage?: { prompt_tokens: number; total_tokens: number };
 }
@@ -47,6 +50,8 @@ export interface FakeAICall {
   inputs: Record<string, unknown>;
   /** The `signal` option `run` got. */
   signal: AbortSignal | undefined;
+  /** Whether the stream `run` answered with was cancelled by its reader. */
+  cancelled: boolean;
 }
 
 export interface FakeAI {
@@ -144,12 +149,14 @@ function openAIEvents(model: string, tool: string | null): unknown[] {
   return [...body, chunk({}, tool ? "tool_calls" : "stop", { usage: FAKE_AI_USAGE })];
 }
 
-function stream(events: unknown[], opts: FakeAIOptions, signal: AbortSignal | undefined): ReadableStream<Uint8Array> {
+function stream(events: unknown[], opts: FakeAIOptions, call: FakeAICall): ReadableStream<Uint8Array> {
+  const { signal } = call;
   const frames = events.map((e) => `data: ${JSON.stringify(e)}\n\n`);
   if (!opts.withoutDone) frames.push("data: [DONE]\n\n");
   let i = 0;
   return new ReadableStream<Uint8Array>({
-    pull(controller) {
+    async pull(controller) {
+      if (opts.slowMs !== undefined) await new Promise((r) => setTimeout(r, opts.slowMs));
       if (signal?.aborted) return controller.error(signal.reason);
       if (opts.breakAfter !== undefined && i >= opts.breakAfter) {
         return controller.error(workersAIError("InferenceUpstreamError", "fake Workers AI stream broke"));
@@ -164,6 +171,9 @@ function stream(events: unknown[], opts: FakeAIOptions, signal: AbortSignal | un
       const frame = frames[i++];
       if (frame === undefined) return controller.close();
       controller.enqueue(encoder.encode(frame));
+    },
+    cancel() {
+      call.cancelled = true;
     },
   });
 }
@@ -214,7 +224,8 @@ export function fakeAI(opts: FakeAIOptions = {}): FakeAI {
     calls,
     binding: {
       run(model, inputs, options) {
-        calls.push({ model, inputs, signal: options?.signal });
+        const call: FakeAICall = { model, inputs, signal: options?.signal, cancelled: false };
+        calls.push(call);
         // The binding may throw anything; the gateway must cope with what is not an Error too.
         // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
         if (opts.throws !== undefined) return Promise.reject(opts.throws);
@@ -234,7 +245,7 @@ export function fakeAI(opts: FakeAIOptions = {}): FakeAI {
         const whole = shape === "native" ? nativeAnswer(tool) : openAIAnswer(model, tool);
         if (inputs.stream !== true || opts.wholeWhenStreaming) return Promise.resolve(whole);
         const events = shape === "native" ? nativeEvents(tool) : openAIEvents(model, tool);
-        return Promise.resolve(stream(events, opts, options?.signal));
+        return Promise.resolve(stream(events, opts, call));
       },
     },
   };

@@ -25,10 +25,13 @@ import { fetchWithEnv, GATEWAY, parseSse, REQUEST_ID, streamedContent, type SseE
 import { drainOutbox, ledgerRows } from "../helpers/limits";
 
 /**
- * Issue 5, the Workers AI family: models called through the Worker's AI binding (`env.AI.run`), a fake
- * binding injected into the env (test/fake-provider/workers-ai.ts) in both of Workers AI's output
- * shapes; OpenAI and Anthropic clients, streaming and not, tools, usage, errors and fallback; and
- * /v1/embeddings with an embeddings model.
+ * Issue 5, what only the Workers AI family has: models called through the Worker's AI binding
+ * (`env.AI.run`), a fake binding injected into the env (test/fake-provider/workers-ai.ts) in both of
+ * Workers AI's output shapes: what older models accept, reasoning, whole outputs to streaming
+ * requests, tools, a missing or odd binding, catalogue prices, settings, and /v1/embeddings with an
+ * embeddings model. What every family must do (the call, usage, Workers AI's errors and which are
+ * retried, fallback, broken streams, timeouts, a client that leaves) is the workers-ai rows of
+ * provider-conformance.test.ts.
  */
 
 beforeEach(() => installFakeUpstream());
@@ -111,26 +114,14 @@ const toolDeltas = (chunks: Chunk[]) =>
   chunks.flatMap((c) => (c.choices[0]?.delta.tool_calls as Record<string, unknown>[] | undefined) ?? []);
 
 describe("a chat completion through the AI binding", () => {
-  it.each(SHAPES)("%s output: the model's text, finish reason and usage in OpenAI's shape", async (shape) => {
-    const { provider, key, ai, env } = await single({ shape });
-    const reply = await chat(key.secret, { model: MODEL, messages: HI, max_tokens: 50, temperature: 0.2 }, env);
-    expect(reply.status, reply.text).toBe(200);
-    expect(reply.headers.get("x-langwatch-provider")).toBe(provider.name);
-    const body = JSON.parse(reply.text) as Record<string, unknown> & { choices: Record<string, unknown>[] };
-    expect(body).toMatchObject({ object: "chat.completion", model: MODEL });
-    expect(body.id).toMatch(/^chatcmpl-/);
-    expect(body.choices[0]).toMatchObject({
-      index: 0,
-      message: { role: "assistant", content: REPLY },
-      finish_reason: "stop",
-    });
-    if (shape === "openai")
-      expect(body.choices[0]).toMatchObject({ message: { reasoning_content: FAKE_AI_REASONING } });
-    expect(body.usage).toMatchObject(FAKE_AI_USAGE);
-    expect(ai.calls).toHaveLength(1);
-    expect(ai.calls[0]?.model).toBe(MODEL);
-    expect(ai.calls[0]?.inputs).toEqual({ messages: HI, max_tokens: 50, temperature: 0.2 });
-    expect(ai.calls[0]?.signal).toBeInstanceOf(AbortSignal);
+  it("openai output: the model's reasoning_content reaches the client, whole and streamed; nothing goes over HTTP", async () => {
+    const { key, env } = await single({ shape: "openai" });
+    const whole = await chat(key.secret, { model: MODEL, messages: HI }, env);
+    expect(JSON.parse(whole.text)).toMatchObject({ choices: [{ message: { reasoning_content: FAKE_AI_REASONING } }] });
+    const streamed = chunksOf(
+      parseSse((await chat(key.secret, { model: MODEL, messages: HI, stream: true }, env)).text),
+    );
+    expect(streamed.some((c) => c.choices[0]?.delta.reasoning_content === FAKE_AI_REASONING)).toBe(true);
     expect(recorded).toHaveLength(0);
   });
 
@@ -197,95 +188,23 @@ describe("a chat completion through the AI binding", () => {
     expect(other.calls).toHaveLength(0);
   });
 
-  it.each([
-    [false, FAKE_AI_USAGE.prompt_tokens],
-    [true, FAKE_AI_USAGE.prompt_tokens],
-  ])("stream %s: the usage is recorded and priced from the catalogue", async (stream, inputTokens) => {
-    const { provider, key, env } = await single({ shape: "native" });
-    const reply = await chat(key.secret, { model: MODEL, messages: HI, stream }, env);
-    expect(reply.status).toBe(200);
+  it("is priced from the cloudflare-workers-ai catalogue", async () => {
+    const { provider, key, env } = await single();
+    expect((await chat(key.secret, { model: MODEL, messages: HI }, env)).status).toBe(200);
     await drainOutbox(key.id);
     const rows = await ledgerRows(key.id);
-    expect(rows).toMatchObject([
-      {
-        provider: provider.name,
-        model: MODEL,
-        input_tokens: inputTokens,
-        output_tokens: FAKE_AI_USAGE.completion_tokens,
-        outcome: "ok",
-      },
-    ]);
+    expect(rows).toMatchObject([{ provider: provider.name, model: MODEL }]);
     expect(rows[0]?.cost_micros).toBeGreaterThan(0);
   });
 });
 
 describe("streaming", () => {
-  it.each(SHAPES)("%s events become chat.completion.chunks, the usage chunk, then [DONE]", async (shape) => {
-    const { key, ai, env } = await single({ shape });
-    const reply = await chat(
-      key.secret,
-      { model: MODEL, messages: HI, stream: true, stream_options: { include_usage: true } },
-      env,
-    );
-    expect(reply.status).toBe(200);
-    expect(reply.headers.get("content-type")).toContain("text/event-stream");
-    const events = parseSse(reply.text);
-    const chunks = chunksOf(events);
-    expect(chunks[0]?.choices[0]?.delta).toMatchObject({ role: "assistant" });
-    expect(streamedContent(events)).toBe(REPLY);
-    expect(chunks.map((c) => c.choices[0]?.finish_reason).filter(Boolean)).toEqual(["stop"]);
-    expect(chunks.at(-1)).toMatchObject({ choices: [], usage: FAKE_AI_USAGE });
-    expect(events.at(-1)?.data).toBe("[DONE]");
-    if (shape === "openai") {
-      expect(chunks.some((c) => c.choices[0]?.delta.reasoning_content === FAKE_AI_REASONING)).toBe(true);
-    }
-    expect(ai.calls[0]?.inputs).toMatchObject({ stream: true });
-    expect(ai.calls[0]?.inputs).not.toHaveProperty("stream_options");
-  });
-
-  it("the usage chunk the client did not ask for stays hidden", async () => {
-    const { key, env } = await single();
-    const reply = await chat(key.secret, { model: MODEL, messages: HI, stream: true }, env);
-    const events = parseSse(reply.text);
-    expect(streamedContent(events)).toBe(REPLY);
-    expect(events.some((e) => e.data.includes('"usage":{'))).toBe(false);
-    expect(events.at(-1)?.data).toBe("[DONE]");
-  });
-
   it("a model that answers a streaming request with a whole output is streamed in one go", async () => {
     const { key, env } = await single({ shape: "openai", wholeWhenStreaming: true });
     const reply = await chat(key.secret, { model: MODEL, messages: HI, stream: true }, env);
     const events = parseSse(reply.text);
     expect(streamedContent(events)).toBe(REPLY);
     expect(events.at(-1)?.data).toBe("[DONE]");
-  });
-
-  it.each<[string, FakeAIOptions, RegExp]>([
-    ["breaks", { breakAfter: 3 }, /stream broke after \d+ chunks \(fake Workers AI stream broke\)/],
-    ["reports an error", { errorEventAfter: 3 }, /an error report: 3040: Capacity temporarily exceeded/],
-    ["ends without [DONE]", { withoutDone: true }, /closed the stream after \d+ chunks without finishing it/],
-  ])("a stream that %s midway: the partial answer, one terminal frame, no fallback", async (_, opts, why) => {
-    const broken = await createWorkersAI({ binding: "AI_BROKEN" });
-    const healthy = await createWorkersAI();
-    const key = await keyForChain([broken, healthy]);
-    const bad = fakeAI(opts);
-    const good = fakeAI();
-    const reply = await chat(
-      key.secret,
-      { model: MODEL, messages: HI, stream: true },
-      { AI_BROKEN: bad.binding, AI: good.binding },
-    );
-    expect(reply.status).toBe(200);
-    expect(reply.headers.get("x-langwatch-provider")).toBe(broken.name);
-    const events = parseSse(reply.text);
-    const partial = streamedContent(events);
-    expect(REPLY.startsWith(partial)).toBe(true);
-    if (!opts.withoutDone) expect(partial.length).toBeLessThan(REPLY.length);
-    expect(events.filter((e) => e.event === "error")).toHaveLength(1);
-    const frame = JSON.parse(events.at(-1)?.data ?? "{}") as { error: { code: string; message: string } };
-    expect(frame.error.code).toBe("upstream_mid_stream_failure");
-    expect(frame.error.message).toMatch(why);
-    expect(good.calls).toHaveLength(0);
   });
 
   it("an OpenAI-shaped stream that gave its finish reason but no [DONE] still ends normally", async () => {
@@ -334,41 +253,9 @@ describe("tools", () => {
   });
 });
 
-describe("an Anthropic client (/v1/messages), translated", () => {
+describe("tools for an Anthropic client (/v1/messages), translated", () => {
   const MESSAGE = { model: MODEL, max_tokens: 64, messages: [{ role: "user", content: "hi" }] };
   const TOOL = { name: "get_weather", input_schema: WEATHER_TOOL.function.parameters };
-
-  it("not streamed: a message with the model's text and usage", async () => {
-    const { key, ai, env } = await single();
-    const reply = await messages(key.secret, MESSAGE, env);
-    expect(reply.status, reply.text).toBe(200);
-    expect(JSON.parse(reply.text)).toMatchObject({
-      type: "message",
-      content: [{ type: "text", text: REPLY }],
-      stop_reason: "end_turn",
-      usage: { input_tokens: FAKE_AI_USAGE.prompt_tokens, output_tokens: FAKE_AI_USAGE.completion_tokens },
-    });
-    expect(ai.calls[0]?.inputs).toMatchObject({ messages: [{ role: "user", content: "hi" }], max_tokens: 64 });
-  });
-
-  it.each(SHAPES)("%s stream: Anthropic's events, the text, and the usage in message_delta", async (shape) => {
-    const { key, env } = await single({ shape });
-    const reply = await messages(key.secret, { ...MESSAGE, stream: true }, env);
-    const events = parseSse(reply.text);
-    const names = events.map((e) => e.event);
-    expect(names[0]).toBe("message_start");
-    expect(names.at(-1)).toBe("message_stop");
-    const text = events
-      .filter((e) => e.event === "content_block_delta")
-      .map((e) => (JSON.parse(e.data) as { delta: { text?: string } }).delta.text ?? "")
-      .join("");
-    expect(text).toBe(REPLY);
-    const delta = events.find((e) => e.event === "message_delta");
-    expect(JSON.parse(delta?.data ?? "{}")).toMatchObject({
-      delta: { stop_reason: "end_turn" },
-      usage: { output_tokens: FAKE_AI_USAGE.completion_tokens },
-    });
-  });
 
   it("a forced tool comes back as a tool_use block, streamed and not", async () => {
     const { key, env } = await single();
@@ -385,70 +272,9 @@ describe("an Anthropic client (/v1/messages), translated", () => {
       .join("");
     expect(JSON.parse(json)).toEqual(FAKE_TOOL_ARGUMENTS);
   });
-
-  it("bad input is the Anthropic client's 400, in Anthropic's envelope", async () => {
-    const { key, env } = await single({ throws: workersAIError("AiError", "5006: Error: oneOf at '/' not met") });
-    const reply = await messages(key.secret, MESSAGE, env);
-    expect(reply.status).toBe(400);
-    expect(JSON.parse(reply.text)).toMatchObject({ type: "error", error: { type: "invalid_request_error" } });
-  });
 });
 
 describe("errors and fallback", () => {
-  it.each([
-    [
-      "out of capacity",
-      workersAIError("InferenceUpstreamError", "3040: Capacity temporarily exceeded, please try again."),
-    ],
-    ["the daily allocation used up", workersAIError("AiError", "3036: You have used up your daily free allocation")],
-    ["an upstream failure without a code", workersAIError("InferenceUpstreamError", "upstream connect error")],
-    ["no such model", new Error("5007: No such model @cf/nope or task")],
-    ["a timeout code", { code: 3007, message: "Request timeout" }],
-  ])("%s moves on to the next binding", async (_, error) => {
-    const { healthy, key, bad, good, env } = await failingThenHealthy(error);
-    for (const stream of [false, true]) {
-      const reply = await chat(key.secret, { model: MODEL, messages: HI, stream }, env);
-      expect(reply.status, reply.text).toBe(200);
-      expect(reply.headers.get("x-langwatch-provider")).toBe(healthy.name);
-      expect(reply.headers.get("x-langwatch-fallback-count")).toBe("1");
-    }
-    expect(bad.calls).toHaveLength(2);
-    expect(good.calls).toHaveLength(2);
-  });
-
-  it.each([
-    ["a coded input error", workersAIError("AiError", "5006: Error: oneOf at '/' not met"), "workers_ai_5006"],
-    ["an input error without a code", new Error("Bad input: max_tokens must be at most 2048"), null],
-  ])("%s is the client's 400, passed through; no fallback", async (_, error, code) => {
-    const { failing, key, good, env } = await failingThenHealthy(error);
-    const reply = await chat(key.secret, { model: MODEL, messages: HI }, env);
-    expect(reply.status).toBe(400);
-    expect(reply.headers.get("x-langwatch-provider")).toBe(failing.name);
-    const body = JSON.parse(reply.text) as { error: Record<string, unknown> };
-    expect(body.error).toMatchObject({ type: "invalid_request_error", code, param: null });
-    expect(body.error.message).toContain(`Workers AI could not run ${MODEL}`);
-    expect(body.error.message).toContain(error.message);
-    expect(good.calls).toHaveLength(0);
-  });
-
-  it("exhaustion is a 502 listing the attempt's status", async () => {
-    const { provider, key, env } = await single({
-      throws: workersAIError("InferenceUpstreamError", "3040: Capacity temporarily exceeded"),
-    });
-    const reply = await chat(key.secret, { model: MODEL, messages: HI }, env);
-    expect(reply.status).toBe(502);
-    expect(reply.text).toContain(`attempt 1 ${provider.name}: HTTP 429`);
-  });
-
-  it("a run that does not answer in time is a 504, and its signal was aborted", async () => {
-    const provider = await createWorkersAI();
-    const key = await keyForChain([provider], { max_attempts: 1, attempt_timeout_ms: 100 });
-    const ai = fakeAI({ hangs: true });
-    const reply = await chat(key.secret, { model: MODEL, messages: HI }, { AI: ai.binding });
-    expect(reply.status).toBe(504);
-    expect(ai.calls[0]?.signal?.aborted).toBe(true);
-  });
-
   it.each([
     ["no such env entry", undefined],
     ["an env entry that is not an AI binding", { run: "not a function" }],

@@ -73,22 +73,6 @@ describe("a completed request", () => {
     expect(state.outbox).toMatchObject({ pending: 0, lastError: null });
     expect(state.outbox.lastDrainAt).toEqual(expect.any(Number));
   });
-
-  it("a stream is recorded from its usage chunk, even when the client did not ask for usage", async () => {
-    const { key } = await pricedKey();
-    const reply = await chatSettled(key.secret, { ...BODY, stream: true });
-    expect(reply.status).toBe(200);
-    expect(reply.text).not.toContain('"usage":{');
-    await drainOutbox(key.id);
-    expect(await ledgerRows(key.id)).toEqual([
-      expect.objectContaining({
-        input_tokens: FAKE_USAGE.prompt,
-        output_tokens: FAKE_USAGE.completion,
-        cost_micros: COST,
-        outcome: "ok",
-      }),
-    ]);
-  });
 });
 
 describe("requests that did not complete", () => {
