@@ -178,10 +178,15 @@ export async function startWorker({ config, port, persistDir, vars = {}, logFile
   const pid = child.pid;
   const killOnExit = () => pid !== undefined && killTreeNow(pid);
   process.on("exit", killOnExit);
+  // Read as the lines arrive, not from the bounded tail: a crash dump after it (esbuild's goroutines,
+  // when wrangler exits mid-build) can push the line out of the tail.
+  /** @type {RegExpExecArray | null} */
+  let inUse = null;
   for (const stream of [child.stdout, child.stderr]) {
     const lines = lineReader((line) => {
       const ready = READY_LINE.exec(line);
       if (ready) announce(new URL(ready[1]));
+      inUse ??= ADDRESS_IN_USE.exec(line);
     });
     stream.setEncoding("utf8");
     stream.on("data", (chunk) => {
@@ -234,7 +239,6 @@ export async function startWorker({ config, port, persistDir, vars = {}, logFile
     await stop().catch(() => undefined);
     const where = logFile ? ` (full log: ${fromRoot(logFile)})` : "";
     const output = tail.text();
-    const inUse = ADDRESS_IN_USE.exec(output);
     const reason = inUse
       ? `${inUse[1] ?? asked} is already in use (another process listens there)`
       : err instanceof Error
