@@ -1,5 +1,5 @@
 // The command table of `faregate`: for every resource and action, its arguments and options, the
-// admin API request it sends (docs/cli.md, contract §7) and how the answer is shown.
+// admin API request it sends (docs/cli.md; docs/api.md, Admin API) and how the answer is shown.
 import { UsageError } from "./errors.mjs";
 
 /**
@@ -17,7 +17,7 @@ import { UsageError } from "./errors.mjs";
  * Other names a resource answers to.
  * @type {Readonly<Record<string, string>>}
  */
-export const RESOURCE_ALIASES = Object.freeze({ vk: "virtual-keys" });
+export const RESOURCE_ALIASES = Object.freeze({ vk: "virtual-keys", "gateway-budgets": "budgets" });
 
 /** The word that clears a nullable field on update (`--expires-at none`). */
 export const NONE = "none";
@@ -406,7 +406,7 @@ const virtualKeys = {
         "config-json": {
           type: "string",
           value: "JSON",
-          help: 'the key config (contract §5), e.g. \'{"providers":["openai-main"]}\'; defaults fill the rest',
+          help: 'the key config (docs/api.md, Virtual key config), e.g. \'{"providers":["openai-main"]}\'; defaults fill the rest',
         },
       },
       request: ({ values }) => ({
@@ -489,7 +489,7 @@ const budgetTerms = {
   "limit-usd": {
     type: "string",
     value: "USD",
-    help: 'the limit in dollars, a decimal with at most 6 places, e.g. 100 or "12.50" (--limit is list paging)',
+    help: 'the limit in dollars, a decimal with at most 6 places, e.g. 100 or "12.50" (on list, --limit is paging)',
   },
   "on-breach": {
     type: "string",
@@ -497,6 +497,20 @@ const budgetTerms = {
     help: "block: refuse requests (402) once spent; warn: let them pass with X-LangWatch-Budget-Warning",
   },
 };
+
+/**
+ * A budget's limit on `update`, given as `--limit` or `--limit-usd` (both only when they agree).
+ * @param {OptionValues} values
+ * @returns {string | undefined}
+ */
+function limitUsd(values) {
+  const short = text(values, "limit");
+  const long = text(values, "limit-usd");
+  if (short !== undefined && long !== undefined && short !== long) {
+    throw new UsageError(`--limit ${short} and --limit-usd ${long} disagree; give the new limit once`);
+  }
+  return long ?? short;
+}
 
 /** @type {Resource} */
 const budgets = {
@@ -568,14 +582,17 @@ const budgets = {
     update: {
       summary: "Change a budget's limit or on_breach; the change applies from each key's next request.",
       args: ["id"],
-      options: budgetTerms,
+      options: {
+        limit: { type: "string", value: "USD", help: "the new limit in dollars (the same as --limit-usd)" },
+        ...budgetTerms,
+      },
       request: ({ args, values }) => ({
         method: "PATCH",
         path: `/budgets/${enc(args.id)}`,
-        body: updateBody(
-          { limit_usd: values["limit-usd"], on_breach: oneOf(values, "on-breach", ON_BREACH) },
-          Object.keys(budgetTerms),
-        ),
+        body: updateBody({ limit_usd: limitUsd(values), on_breach: oneOf(values, "on-breach", ON_BREACH) }, [
+          "limit",
+          ...Object.keys(budgetTerms),
+        ]),
       }),
       output: "record",
     },

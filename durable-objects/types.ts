@@ -42,7 +42,7 @@ export type AdmitResult =
   | { ok: true; budgets: BudgetStatus[] }
   /**
    * `exceedsLimit` is set when the request alone is larger than the limit (tpm: its tokens), so it
-   * can never pass; Retry-After is then 60.
+   * can never pass; `retryAfterSeconds` is then 60, but the gateway sends no Retry-After for it.
    */
   | { ok: false; kind: "rate"; dimension: Dimension; retryAfterSeconds: number; limit: number; exceedsLimit?: true }
   /** The first blocking budget that refused (its status without this request's reservation). */

@@ -68,6 +68,7 @@ const envSchema = z.object({
   SERVER_MAX_REQUEST_BODY_BYTES: bodyBytes,
   ENVIRONMENT: z.enum(["production", "staging", "development", "test"]).default("production"),
   LW_LOG_MESSAGE_BODY: boolean("false"),
+  ENABLE_VISION: boolean("true"),
 });
 
 /**
@@ -96,6 +97,8 @@ export interface GatewayConfig {
   maxRequestBodyBytes: number;
   environment: "production" | "staging" | "development" | "test";
   logMessageBody: boolean;
+  /** Whether keys whose config does not set `vision` accept image input (ENABLE_VISION). */
+  enableVision: boolean;
 }
 
 export type ConfigResult =
@@ -136,6 +139,7 @@ export function parseConfig(env: object): ConfigResult {
       maxRequestBodyBytes: e.SERVER_MAX_REQUEST_BODY_BYTES,
       environment: e.ENVIRONMENT,
       logMessageBody: e.LW_LOG_MESSAGE_BODY,
+      enableVision: e.ENABLE_VISION,
     },
   };
 }

@@ -1,5 +1,5 @@
 /**
- * The error catalogue of contract §4 and its two envelopes. Every error the gateway itself produces is
+ * The error catalogue (docs/api.md, Errors) and its two envelopes. Every error the gateway itself produces is
  * a GatewayError; its message always says what to do next.
  */
 
@@ -54,7 +54,7 @@ export function routeNotFound(method: string, path: string): GatewayError {
   return new GatewayError(
     "not_found",
     "route_not_found",
-    `No route ${method} ${path}. See the API list in the README (contract §2).`,
+    `No route ${method} ${path}. See the endpoint list in docs/api.md (Public endpoints).`,
   );
 }
 

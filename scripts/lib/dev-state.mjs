@@ -7,7 +7,7 @@ import path from "node:path";
 import { formatEnvFile, parseEnvFile } from "./env-file.mjs";
 import { generateKeySecret, KEY_PATTERN, randomHex } from "./ids.mjs";
 
-/** What `.dev.vars` must define for the gateway to run locally (contract §8), with fresh values. */
+/** What `.dev.vars` must define for the gateway to run locally (docs/configuration.md), with fresh values. */
 function requiredDevVars() {
   return {
     LW_VIRTUAL_KEY_PEPPER: randomHex(32),

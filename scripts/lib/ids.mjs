@@ -1,4 +1,4 @@
-// The identifiers of contract §1 in plain Node: the same formats src/auth/keys.ts and src/lib/ids.ts
+// The identifiers of docs/api.md (Virtual keys) in plain Node: the same formats src/auth/keys.ts and src/lib/ids.ts
 // produce inside the Worker, so rows written from a script are indistinguishable from admin-API rows.
 import { createHmac, randomBytes } from "node:crypto";
 

@@ -286,7 +286,9 @@ function checkSeeds(providers, keys) {
     if (names.has(k.name)) throw new Error(`seedLocalGateway: key name ${k.name} is used twice`);
     names.add(k.name);
     if (typeof k.config !== "object" || k.config === null || Array.isArray(k.config)) {
-      throw new Error(`seedLocalGateway: key ${k.name}: config must be a JSON object (contract §5)`);
+      throw new Error(
+        `seedLocalGateway: key ${k.name}: config must be a JSON object (docs/api.md, Virtual key config)`,
+      );
     }
   }
 }

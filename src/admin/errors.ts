@@ -44,3 +44,36 @@ export function countersUnavailable(objects: string[], detail: string): GatewayE
 export function isConstraintViolation(err: unknown, kind: "UNIQUE" | "FOREIGN KEY"): boolean {
   return err instanceof Error && err.message.includes(`${kind} constraint failed`);
 }
+
+/**
+ * Why a D1 call failed when the store itself could not answer (locked, overloaded, unreachable), as
+ * workerd words it; null for any other error, a constraint failure or a SQL mistake included (those
+ * are the handler's to map, or a bug).
+ */
+export function d1Unavailable(err: unknown): string | null {
+  if (!(err instanceof Error)) return null;
+  const message = err.message;
+  if (/constraint failed|no such (table|column)|syntax error|D1_TYPE_ERROR|D1_COLUMN_NOTFOUND/i.test(message)) {
+    return null;
+  }
+  if (/database is locked|SQLITE_BUSY|SQLITE_LOCKED/i.test(message)) return "the database is locked";
+  if (/overloaded|too many requests|queued for too long/i.test(message)) return "D1 is overloaded";
+  if (
+    /network connection lost|connection (reset|refused|closed)|fetch failed|timed? ?out|exceeded timeout/i.test(message)
+  ) {
+    return "D1 could not be reached";
+  }
+  if (/\bD1(_[A-Z]+)?\b/.test(message)) return "D1 reported an error";
+  return null;
+}
+
+/** The admin API's answer when D1 cannot answer: a 503 naming the control plane, never a 500. */
+export function controlPlaneUnavailable(reason: string): GatewayError {
+  return new GatewayError(
+    "service_unavailable",
+    "control_plane_unavailable",
+    `The control plane database (D1) could not answer (${reason}). Retry in a few seconds; a write refused this way ` +
+      "may still have been applied if the connection dropped, so read the resource back before repeating a create. " +
+      "If it persists, check GET /readyz and the D1 database's status.",
+  );
+}

@@ -1,4 +1,6 @@
 import type * as z from "zod";
+import { GatewayError } from "../errors";
+import { describeStrictJsonProblem, readStrictJson, STRICT_JSON_CODE } from "../lib/strict-json";
 import { invalidField, invalidJson } from "./errors";
 import { isJsonObject, type JsonObject } from "./merge-patch";
 
@@ -125,24 +127,30 @@ export function validate<S extends z.ZodType>(
   throw invalidField(param, `${message}.`);
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
-
 /**
- * The request body as a JSON object. `optional` bodies (rotate, revoke) may be empty, which reads as
- * `{}`; any other body must be a JSON object.
+ * The request body as a JSON object, read as strictly as the public routes read theirs
+ * (src/lib/strict-json.ts: UTF-8, no key twice in one object, at most 128 levels deep). `optional`
+ * bodies (rotate, revoke) may be empty, which reads as `{}`; any other body must be a JSON object.
  */
 export function readJsonObject(raw: Uint8Array, options: { optional?: boolean } = {}): JsonObject {
   if (raw.byteLength === 0) {
     if (options.optional) return {};
     throw invalidJson("The request body is empty; send a JSON object (Content-Type: application/json).");
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(utf8.decode(raw));
-  } catch (err) {
-    const reason = err instanceof SyntaxError ? err.message : "it is not valid UTF-8";
-    throw invalidJson(`The request body is not valid JSON (${reason}); send a JSON object.`);
+  const read = readStrictJson(raw);
+  if (!read.ok) {
+    const { problem } = read;
+    const next = problem.kind === "syntax" ? "; send a JSON object." : ".";
+    throw new GatewayError(
+      "invalid_request_error",
+      STRICT_JSON_CODE[problem.kind],
+      `${describeStrictJsonProblem(problem)}${next}`,
+      {
+        param: problem.kind === "duplicate" ? problem.path : null,
+      },
+    );
   }
+  const parsed = read.value;
   if (!isJsonObject(parsed)) throw invalidJson(`The request body must be a JSON object, not ${jsonTypeOf(parsed)}.`);
   return parsed;
 }

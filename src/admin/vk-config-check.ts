@@ -4,7 +4,7 @@ import { missingProviderNames } from "./repositories/providers";
 import { validate } from "./validation";
 
 /**
- * Everything a virtual key config must satisfy before it is stored: contract §5's schema (unknown keys
+ * Everything a virtual key config must satisfy before it is stored: its schema (docs/api.md, Virtual key config; unknown keys
  * rejected), every policy pattern compiling as RE2, every provider in the chain existing (once), and
  * every `provider/model` alias target naming a provider of that chain. Returns the config with its
  * defaults filled in.

@@ -33,6 +33,13 @@ interface Held {
 const cache = new TtlLru<Held | null>(CAPACITY, FRESH_MS);
 /** Stale-while-error bumps, by hash, for the bundle built at `builtAt`; they outlive the 5 s LRU. */
 const bumps = new TtlLru<{ builtAt: number; softExpiresAt: number }>(CAPACITY, FRESH_MS);
+/**
+ * Bundles evicted past their hard cap, by hash and `builtAt`: while D1 stays unreachable every request
+ * of such a key finds the same stale bundle in KV and is refused again, but the eviction is logged
+ * once (per isolate), not on each of them. Forgotten once D1 answers for the key, or after a day.
+ */
+const EVICTED_MS = 86_400_000;
+const evicted = new TtlLru<number>(CAPACITY, EVICTED_MS);
 
 export interface ResolveContext {
   env: Pick<Env, "DB" | "AUTH_CACHE">;
@@ -103,6 +110,7 @@ async function refreshFromD1(
     if (err instanceof ControlPlaneUnavailable && held) return serveStale(rc, secretHash, held, err, now);
     throw err;
   }
+  evicted.delete(secretHash);
   if (!fresh) return reject(rc, secretHash, held, now);
   bumps.delete(secretHash);
   cache.set(secretHash, { bundle: fresh, softExpiresAt: fresh.softExpiresAt }, FRESH_MS, now);
@@ -131,7 +139,10 @@ function serveStale(
   const vkId = held.bundle.vk.id;
   const cap = held.bundle.softExpiresAt + rc.config.authCacheHardGraceMs;
   if (rc.config.authCacheHardGraceMs <= 0 || now >= cap) {
-    rc.log.error("auth_cache_hard_evict", { reason: "hard_cap_exceeded", vk_id: vkId, error: err.message });
+    if (evicted.get(secretHash, now) !== held.bundle.builtAt) {
+      rc.log.error("auth_cache_hard_evict", { reason: "hard_cap_exceeded", vk_id: vkId, error: err.message });
+      evicted.set(secretHash, held.bundle.builtAt, EVICTED_MS, now);
+    }
     cache.delete(secretHash);
     bumps.delete(secretHash);
     throw err;
@@ -170,6 +181,7 @@ function reject(rc: ResolveContext, secretHash: string, held: Held | null, now: 
  */
 export function rememberBundle(secretHash: string, bundle: KeyBundle | null, now = Date.now()): void {
   bumps.delete(secretHash);
+  evicted.delete(secretHash);
   if (bundle) cache.set(secretHash, { bundle, softExpiresAt: bundle.softExpiresAt }, FRESH_MS, now);
   else cache.set(secretHash, null, NEGATIVE_MS, now);
 }
@@ -178,10 +190,12 @@ export function rememberBundle(secretHash: string, bundle: KeyBundle | null, now
 export function forgetBundle(secretHash: string): void {
   cache.delete(secretHash);
   bumps.delete(secretHash);
+  evicted.delete(secretHash);
 }
 
 /** Drops every cached bundle in this isolate (tests, and admin writes in the isolate that made them). */
 export function clearBundleCache(): void {
   cache.clear();
   bumps.clear();
+  evicted.clear();
 }

@@ -1,6 +1,6 @@
 import { crockford, hex } from "../lib/ids";
 
-/** Virtual key format, generation and hashing (contract §1). */
+/** Virtual key format, generation and hashing (docs/api.md, Virtual keys). */
 
 export const KEY_PATTERN = /^lw_vk_(live|test)_[0-9A-HJKMNP-TV-Z]{26}$/;
 export type KeyEnvironment = "live" | "test";

@@ -31,7 +31,7 @@ export const providerBindingSchema = z.object({
   settings: z.record(z.string(), z.unknown()),
 });
 
-/** A budget that applies to the key (contract §6); its counters live in the Durable Objects. */
+/** A budget that applies to the key (docs/api.md, Budgets); its counters live in the Durable Objects. */
 const budgetRefSchema = z.object({
   id: z.string(),
   scope: z.enum(BUDGET_SCOPES),

@@ -1,7 +1,7 @@
 import { RE2JS } from "re2js";
 import * as z from "zod";
 
-/** Virtual key config, contract §5: snake_case, unknown keys rejected, defaults filled in. */
+/** Virtual key config (docs/api.md, Virtual key config): snake_case, unknown keys rejected, defaults filled in. */
 
 const patternList = z.array(z.string().min(1)).nullable();
 const dimension = z.strictObject({ allow: patternList.default(null), deny: z.array(z.string().min(1)).default([]) });
@@ -24,7 +24,8 @@ export const vkConfigSchema = z.strictObject({
     .strictObject({ rpm: positiveOrNull, rpd: positiveOrNull, tpm: positiveOrNull })
     .default({ rpm: null, rpd: null, tpm: null }),
   cache: z.strictObject({ mode: z.enum(["respect", "disable"]).default("respect") }).default({ mode: "respect" }),
-  vision: z.boolean().default(true),
+  /** null (the default): the gateway's ENABLE_VISION decides. */
+  vision: z.boolean().nullable().default(null),
   proxy: z.boolean().default(false),
   fallback: z
     .strictObject({

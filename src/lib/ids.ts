@@ -1,4 +1,4 @@
-/** Crockford base32, ULIDs and the other identifiers of contract §1 and §3. */
+/** Crockford base32, ULIDs and the other identifiers of docs/api.md (Virtual keys, Response headers). */
 
 export const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 

@@ -3,6 +3,37 @@
 export type LogLevel = "debug" | "info" | "warn" | "error";
 export type LogFields = Record<string, string | number | boolean | null | undefined>;
 
+/**
+ * The longest string field value a line carries, in characters; a longer one (a client's model
+ * name, an upstream error message) is cut there and marked with how much was left out, so that no
+ * input can make a line megabytes long. The message-body log's `*_body` excerpts, already cut at
+ * 4 KB by src/telemetry/body-log.ts, have their own, larger bound.
+ */
+export const LOG_FIELD_LIMIT = 1024;
+export const LOG_BODY_FIELD_LIMIT = 8192;
+
+/** `value` cut to `limit` characters plus a `…[+N chars]` marker (never splitting a surrogate pair). */
+export function capLogValue(value: string, limit = LOG_FIELD_LIMIT): string {
+  if (value.length <= limit) return value;
+  let end = limit;
+  const last = value.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${value.slice(0, end)}…[+${value.length - end} chars]`;
+}
+
+function capped(fields: LogFields | undefined): LogFields | undefined {
+  if (fields === undefined) return undefined;
+  let out: LogFields | undefined;
+  for (const [key, value] of Object.entries(fields)) {
+    if (typeof value !== "string") continue;
+    const limit = key.endsWith("_body") ? LOG_BODY_FIELD_LIMIT : LOG_FIELD_LIMIT;
+    if (value.length <= limit) continue;
+    out ??= { ...fields };
+    out[key] = capLogValue(value, limit);
+  }
+  return out ?? fields;
+}
+
 export interface Logger {
   debug(event: string, fields?: LogFields): void;
   info(event: string, fields?: LogFields): void;
@@ -18,10 +49,10 @@ export interface Logger {
 }
 
 export function createLogger(fields: LogFields = {}, verbose = false): Logger {
-  let base = fields;
+  let base = capped(fields) ?? {};
   const emit = (level: LogLevel, event: string, more?: LogFields) => {
     if (level === "debug" && !verbose) return;
-    const line = JSON.stringify({ level, event, ts: new Date().toISOString(), ...base, ...more });
+    const line = JSON.stringify({ level, event, ts: new Date().toISOString(), ...base, ...capped(more) });
     if (level === "error") console.error(line);
     else if (level === "warn") console.warn(line);
     else console.log(line);
@@ -33,7 +64,7 @@ export function createLogger(fields: LogFields = {}, verbose = false): Logger {
     error: (e, f) => emit("error", e, f),
     child: (more) => createLogger({ ...base, ...more }, verbose),
     enrich: (more) => {
-      base = { ...base, ...more };
+      base = { ...base, ...capped(more) };
     },
   };
 }

@@ -2,7 +2,7 @@ import { loadConfig } from "../config";
 import { priceWarnings } from "./price-warnings";
 
 /**
- * The readiness checks of contract §2: each really touches its store (D1, KV, the Durable Object
+ * The readiness checks (docs/api.md, Health endpoints): each really touches its store (D1, KV, the Durable Object
  * binding) under a deadline, so `/readyz` and the cron heartbeat say what a request would meet.
  */
 

@@ -94,10 +94,14 @@ function sharedScopes(budgets: BudgetRef[]): { scope: SharedScope; scopeId: stri
   return [...groups.values()];
 }
 
-interface Answer {
+/** An object holding a reservation for this request, and how to give it back. */
+interface Held {
   /** "key" or the BudgetCounter's name. */
   name: string;
   release: () => Promise<void>;
+}
+
+interface Answer extends Held {
   result: AdmitResult | { error: unknown };
 }
 
@@ -110,7 +114,7 @@ async function ask(name: string, call: () => Promise<AdmitResult>, release: () =
 }
 
 /** Undoes, after the response, the reservations of the objects that admitted a refused request. */
-function releaseAfterResponse(ctx: RequestContext, admitted: Answer[]): void {
+function releaseAfterResponse(ctx: RequestContext, admitted: Held[]): void {
   if (admitted.length === 0) return;
   ctx.exec.waitUntil(
     Promise.all(
@@ -211,6 +215,22 @@ export async function admit(
   }
   const statuses = answers.flatMap((a) => ("ok" in a.result && a.result.ok ? a.result.budgets : []));
   // X-LangWatch-Budget-Warning goes out on whatever response follows, an error included (http/edge.ts).
-  ctx.meta.budgetWarning = budgetWarning(statuses) ?? undefined;
+  ctx.meta.budgetWarning = budgetWarning(statuses, reserveMicros) ?? undefined;
   return { keyAdmitted: askKey, scopes };
+}
+
+/**
+ * Gives back, after the response, everything an admitted request holds (rate counts, tpm, budget
+ * reservations), as if it had been refused at admission: for a request that was never sent upstream.
+ */
+export function releaseAdmission(ctx: RequestContext, bundle: KeyBundle, admission: Admission): void {
+  const held: Held[] = admission.scopes.map((scope) => ({
+    name: scope.name,
+    release: () => scope.stub.release(ctx.requestId),
+  }));
+  if (admission.keyAdmitted) {
+    const stub = keyLimiter(ctx.env, bundle.vk.id);
+    held.unshift({ name: "key", release: () => stub.release(ctx.requestId) });
+  }
+  releaseAfterResponse(ctx, held);
 }

@@ -1,3 +1,4 @@
+import type { GatewayConfig } from "../config";
 import type { KeyBundle } from "../contract/bundle";
 import type { CompiledDimension } from "../contract/vk-config";
 import type { GatewayError } from "../errors";
@@ -7,7 +8,7 @@ import { findUrls } from "../policy/find-urls";
 import { permittedTargets } from "../policy/model-access";
 import { modelNotAllowed, valueNotAllowed, visionDisabled } from "../policy/policy-errors";
 import { judge, restricts } from "../policy/rule-match";
-import { isImagePart } from "../policy/vision";
+import { isImagePart, visionOffByDefault, visionSetting } from "../policy/vision";
 import { pathOf, walkJson, type JsonStep } from "../policy/walk-json";
 import type { RequestContext } from "./context";
 import type { ModelTarget } from "../contract/model-target";
@@ -20,23 +21,25 @@ import type { ModelTarget } from "../contract/model-target";
  *
  * It reads any JSON body (it is also what `/proxy` calls, with zero targets or more). A key with no
  * allowlist, no rules and vision on costs one look at its config: the body is not walked. Otherwise
- * the body is walked at most once, for URLs and images together.
+ * the body is walked at most once, for URLs and images together. Vision is the key's `"vision"` when
+ * its config sets one, else the gateway's ENABLE_VISION.
  */
 export function enforcePolicy(
-  ctx: Pick<RequestContext, "log" | "meta">,
+  ctx: Pick<RequestContext, "log" | "meta"> & { config: Pick<GatewayConfig, "enableVision"> },
   bundle: KeyBundle,
   request: { body: unknown; targets: ModelTarget[] },
 ): ModelTarget[] {
   const config = bundle.config;
   const rules = compiledRulesFor(bundle, ctx.log);
-  if (config.models_allowed === null && rules === null && config.vision) return request.targets;
+  const vision = visionSetting(config.vision, ctx.config.enableVision);
+  if (config.models_allowed === null && rules === null && vision.allowed) return request.targets;
   const vkId = bundle.vk.id;
 
   const targets = checkModels(ctx, bundle, request.targets, rules?.models ?? null);
   if (rules !== null && restricts(rules.tools)) checkNames("tools", toolNames(request.body), rules.tools, vkId);
   if (rules !== null && restricts(rules.mcp)) checkNames("mcp", mcpServerNames(request.body), rules.mcp, vkId);
   const urls = rules !== null && restricts(rules.urls) ? rules.urls : null;
-  const error = scanBody(request.body, urls, config.vision, vkId);
+  const error = scanBody(request.body, urls, vision, vkId);
   if (error !== null) throw error;
   return targets;
 }
@@ -67,7 +70,13 @@ function checkNames(dimension: "tools" | "mcp", values: FoundValue[], rules: Com
  * One walk for URLs (when `urls` restricts anything) and images (when vision is off). A refused URL
  * stops the walk at once; an image is remembered and refused after the walk, since URLs come first.
  */
-function scanBody(body: unknown, urls: CompiledDimension | null, vision: boolean, vkId: string): GatewayError | null {
+function scanBody(
+  body: unknown,
+  urls: CompiledDimension | null,
+  setting: ReturnType<typeof visionSetting>,
+  vkId: string,
+): GatewayError | null {
+  const vision = setting.allowed;
   if (urls === null && vision) return null;
   const found: { image: JsonStep | null; refused: GatewayError | null } = { image: null, refused: null };
   walkJson(body, {
@@ -90,5 +99,7 @@ function scanBody(body: unknown, urls: CompiledDimension | null, vision: boolean
           },
   });
   if (found.refused !== null) return found.refused;
-  return found.image === null ? null : visionDisabled(pathOf(found.image), vkId);
+  if (found.image === null) return null;
+  const param = pathOf(found.image);
+  return setting.from === "key" ? visionDisabled(param, vkId) : visionOffByDefault(param, vkId);
 }

@@ -1,4 +1,5 @@
 import { GatewayError } from "../errors";
+import { upstreamRateLimited } from "./admission-errors";
 import { familyFor } from "../providers/registry";
 import type { KeyBundle, ProviderBinding } from "../contract/bundle";
 import { BindingMisconfigured, retryableStatus, type CallContext, type ProviderFamily } from "../providers/types";
@@ -43,6 +44,8 @@ export interface DispatchRequest {
   raw: Uint8Array | null;
   /** Client headers a family may forward (lower-case names). */
   forwardHeaders?: Record<string, string>;
+  /** Client query parameters a family may forward (Anthropic's `beta`). */
+  forwardQuery?: Record<string, string>;
 }
 
 export type Dispatched =
@@ -62,6 +65,8 @@ interface FailedAttempt {
   binding: string;
   reason: string;
   timedOut: boolean;
+  /** The provider answered with this error status (its headers kept for a final 429's retry hints). */
+  answered?: { status: number; headers: Headers };
   /** The client's request cannot be translated for, or served by, this binding (a 400 when no binding could serve). */
   untranslatable?: GatewayError;
   /** Skipped because the binding's family has no such endpoint (a kind of `untranslatable`). */
@@ -164,9 +169,14 @@ async function attempt(
   const { binding } = target;
   const { format, bridge } = route;
   const fail = (reason: string, timedOut = false) => ({
-    result: { binding: binding.name, reason, timedOut },
+    result: { binding: binding.name, reason, timedOut } as FailedAttempt,
     health: "failure" as Health,
   });
+  const failAnswered = (reason: string, res: Response) => {
+    const failed = fail(reason);
+    failed.result.answered = { status: res.status, headers: res.headers };
+    return failed;
+  };
   const ok = (result: Dispatched) => ({ result, health: "success" as Health });
   const unfit = (err: GatewayError) => ({
     result: { binding: binding.name, reason: err.message, timedOut: false, untranslatable: err },
@@ -182,7 +192,7 @@ async function attempt(
     return unfit(err);
   }
 
-  const call = startUpstreamCall(ctx, timeoutMs, request.forwardHeaders);
+  const call = startUpstreamCall(ctx, timeoutMs, request.forwardHeaders, request.forwardQuery);
   try {
     const res = await route.send(binding, body, call.context);
     const contentType = res.headers.get("content-type") ?? "";
@@ -221,9 +231,9 @@ async function attempt(
       }
       return ok({ kind: "json", format: request.format, target, status: res.status, text: translated, usage });
     }
-    if (html) return fail(`HTTP ${res.status} (HTML error page)`);
-    if (json === NOT_JSON) return fail(`HTTP ${res.status} (non-JSON body)`);
-    if (retryable(family, res.status, json)) return fail(`HTTP ${res.status}`);
+    if (html) return failAnswered(`HTTP ${res.status} (HTML error page)`, res);
+    if (json === NOT_JSON) return failAnswered(`HTTP ${res.status} (non-JSON body)`, res);
+    if (retryable(family, res.status, json)) return failAnswered(`HTTP ${res.status}`, res);
     if (bridge.kind === "translate") {
       const error = bridge.error(res.status, json);
       const out = { status: error.status, text: JSON.stringify(error.body), contentType: "application/json" };
@@ -292,13 +302,21 @@ export async function dispatch(
       failure = result;
     }
     failures.push(failure);
-    ctx.log.warn("provider_attempt_failed", { provider: failure.binding, model: target.model, reason: failure.reason });
+    const line = { provider: failure.binding, model: target.model, reason: failure.reason };
+    // A binding the request cannot go to (no such endpoint, no translation) was not called: not a failure.
+    if (failure.untranslatable) ctx.log.info("provider_skipped", line);
+    else ctx.log.warn("provider_attempt_failed", line);
     if (ctx.clientSignal.aborted) break;
   }
-  // Nothing was tried but translations the request does not allow: that is the client's to fix.
+  // Nothing was tried but translations the request does not allow: that is the client's to fix, and
+  // no provider was called, so the answer carries no provider headers.
   const untranslatable = failures[0]?.untranslatable;
   if (untranslatable && failures.every((f) => f.untranslatable)) {
-    throw failures.length > 1 && failures.every((f) => f.unservable) ? unservable(failures) : untranslatable;
+    ctx.meta.provider = undefined;
+    ctx.meta.attempts = 0;
+    throw new RefusedBeforeDispatch(
+      failures.length > 1 && failures.every((f) => f.unservable) ? unservable(failures) : untranslatable,
+    );
   }
   const last = failures[failures.length - 1];
   const detail = failures.map((f, i) => `attempt ${i + 1} ${f.binding}: ${f.reason}`).join("; ");
@@ -310,9 +328,21 @@ export async function dispatch(
       `The provider did not answer in time (${detail}). ${advice}`,
     );
   }
+  if (last?.answered?.status === 429) throw upstreamRateLimited(last.binding, detail, last.answered.headers);
   throw new GatewayError(
     "provider_error",
     "all_attempts_failed",
     `Every provider attempt failed (${detail}). ${advice}`,
   );
+}
+
+/**
+ * The client's 400 that dispatch found before calling any provider (no binding of the chain has the
+ * endpoint, or none can take the request in translation): nothing was sent upstream, so the request
+ * is released, not settled (serve-chain.ts).
+ */
+export class RefusedBeforeDispatch extends GatewayError {
+  constructor(err: GatewayError) {
+    super(err.type, err.code, err.message, { param: err.param, headers: err.headers });
+  }
 }

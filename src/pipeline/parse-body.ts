@@ -1,25 +1,16 @@
 import * as z from "zod";
 import { GatewayError } from "../errors";
 import type { ChatBody } from "../contract/wire";
+import { parseRequestObject, parseStrictJson } from "./json-body";
 
 /** Stage 3a: the raw body → a validated request. Fields the gateway does not read pass through. */
 
-const decoder = new TextDecoder();
-
+/**
+ * The body as a JSON value under the strict rules of json-body.ts (UTF-8, no duplicate keys, bounded
+ * nesting). Routes that need an object with a checked `model` call parseRequestObject instead.
+ */
 export function parseJson(raw: Uint8Array): unknown {
-  if (raw.length === 0) {
-    throw new GatewayError("invalid_request_error", "invalid_json", "The request body is empty; send a JSON object.");
-  }
-  try {
-    return JSON.parse(decoder.decode(raw));
-  } catch (err) {
-    const detail = err instanceof Error ? err.message : "parse error";
-    throw new GatewayError(
-      "invalid_request_error",
-      "invalid_json",
-      `The request body is not valid JSON (${detail}). Send a JSON object.`,
-    );
-  }
+  return parseStrictJson(raw);
 }
 
 const chatSchema = z.looseObject({
@@ -57,11 +48,7 @@ export function schemaError(error: z.ZodError): GatewayError {
 export type ChatRequest = ChatBody & z.infer<typeof chatSchema>;
 
 export function parseChatRequest(raw: Uint8Array): ChatRequest {
-  const json = parseJson(raw);
-  if (typeof json !== "object" || json === null || Array.isArray(json)) {
-    throw new GatewayError("invalid_request_error", "invalid_request", "The request body must be a JSON object.");
-  }
-  const parsed = chatSchema.safeParse(json);
+  const parsed = chatSchema.safeParse(parseRequestObject(raw));
   if (!parsed.success) throw schemaError(parsed.error);
   const body = parsed.data;
   if (body.stream === null) delete body.stream;

@@ -1,7 +1,7 @@
 import * as z from "zod";
-import { GatewayError } from "../errors";
 import type { RequestBody } from "../contract/wire";
-import { parseJson, schemaError } from "./parse-body";
+import { parseRequestObject } from "./json-body";
+import { schemaError } from "./parse-body";
 
 /** Stage 3a for OpenAI's embeddings and Responses bodies: validated minimally; other fields pass through. */
 
@@ -33,11 +33,7 @@ export type EmbeddingsRequest = RequestBody & z.infer<typeof embeddingsSchema>;
 export type ResponsesRequest = RequestBody & z.infer<typeof responsesSchema>;
 
 function parseObject<T extends z.ZodType>(raw: Uint8Array, schema: T): z.infer<T> {
-  const json = parseJson(raw);
-  if (typeof json !== "object" || json === null || Array.isArray(json)) {
-    throw new GatewayError("invalid_request_error", "invalid_request", "The request body must be a JSON object.");
-  }
-  const parsed = schema.safeParse(json);
+  const parsed = schema.safeParse(parseRequestObject(raw));
   if (!parsed.success) throw schemaError(parsed.error);
   return parsed.data;
 }

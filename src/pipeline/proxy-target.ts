@@ -10,7 +10,7 @@ import type { ProviderFamily } from "../providers/types";
  */
 
 /**
- * An `invalid_request_error` with a status of its own. Contract §4 has no type for "this key may not
+ * An `invalid_request_error` with a status of its own. docs/api.md, Errors, has no type for "this key may not
  * use the proxy" (403) nor for "no such binding" (404), so these keep the client-error type and say
  * why in `code`.
  */

@@ -9,7 +9,7 @@ import { authenticate } from "./authenticate";
 import { enforcePolicy } from "./check-policy";
 import type { RequestContext } from "./context";
 import { estimatePromptTokens, maxOutputTokens } from "../lib/estimate-tokens";
-import { readProxyBody, type ProxyBody } from "./proxy-body";
+import { checkedPathModel, readProxyBody, type ProxyBody } from "./proxy-body";
 import { proxyResponse, type ProxyOutcome } from "./proxy-respond";
 import { proxyPath, proxyTarget, ProxyRefusal, requireModelWhenGoverned, requireProxyEnabled } from "./proxy-target";
 import type { ModelTarget } from "../contract/model-target";
@@ -83,8 +83,9 @@ export async function proxy(ctx: RequestContext, headers: Headers, call: ProxyCa
       `A ${call.method} request cannot carry a body. Send it without one.`,
     );
   }
-  const body = readProxyBody(ctx.rawBody); // 3. what the gateway reads of the body (it never changes it)
-  const model = body.model ?? passthrough.modelInPath?.(path) ?? null; // the body's, else the path's (Bedrock)
+  const body = readProxyBody(ctx.rawBody, headers.get("content-type")); // 3. what the gateway reads of the body (it never changes it)
+  // the path's where the family names the model there (Bedrock calls that one, whatever the body), else the body's
+  const model = checkedPathModel(passthrough.modelInPath?.(path) ?? null) ?? body.model;
   requireModelWhenGoverned(bundle, model); // nothing the key governs passes unchecked
   const targets: ModelTarget[] = model ? [{ binding, model }] : [];
   ctx.meta.model = model ?? undefined;

@@ -16,7 +16,7 @@ export function availableModels(bundle: KeyBundle): string[] {
 
 /**
  * Stage 3b as the pipelines call it: resolves, and records the model for `X-LangWatch-Model`, which
- * contract §3 sends whenever a model was resolved (so on a 429 or 402 too, not only once dispatched).
+ * goes out whenever a model was resolved (docs/api.md, Response headers: on a 429 or 402 too, not only once dispatched).
  */
 export function resolveTargets(ctx: Pick<RequestContext, "meta">, bundle: KeyBundle, requested: string): ModelTarget[] {
   const targets = resolveModel(bundle, requested);

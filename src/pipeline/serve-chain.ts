@@ -1,8 +1,8 @@
 import type { KeyBundle } from "../contract/bundle";
-import type { Admission } from "./admit";
+import { releaseAdmission, type Admission } from "./admit";
 import { withBodyLog } from "../telemetry/body-log";
 import type { RequestContext } from "./context";
-import { dispatch, type DispatchRequest, type Dispatched } from "./dispatch";
+import { dispatch, RefusedBeforeDispatch, type DispatchRequest, type Dispatched } from "./dispatch";
 import type { ModelTarget } from "../contract/model-target";
 import { respond } from "./respond";
 import { settle, type Settlement } from "./settle";
@@ -24,6 +24,12 @@ export async function serveFromChain(
   try {
     dispatched = await dispatch(ctx, bundle, targets, request); // 6. walk the chain
   } catch (err) {
+    if (err instanceof RefusedBeforeDispatch) {
+      // No provider was called: a client error like any refused before dispatch, holding nothing.
+      releaseAdmission(ctx, bundle, admission);
+      ctx.log.info("request_not_dispatched", { status: err.status, code: err.code, reason: err.message });
+      throw err;
+    }
     ctx.exec.waitUntil(
       onSettled({ outcome: ctx.clientSignal.aborted ? "cancelled" : "provider_error", usage: null, target: null }),
     );

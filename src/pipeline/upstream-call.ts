@@ -21,6 +21,7 @@ export function startUpstreamCall(
   ctx: RequestContext,
   timeoutMs: number,
   forwardHeaders: Readonly<Record<string, string>> = {},
+  forwardQuery: Readonly<Record<string, string>> = {},
 ): UpstreamCall {
   const controller = new AbortController();
   let timedOut = false;
@@ -34,6 +35,7 @@ export function startUpstreamCall(
       signal: AbortSignal.any([ctx.clientSignal, controller.signal]),
       development: ctx.config.environment === "development",
       forwardHeaders,
+      forwardQuery,
       log: ctx.log,
     },
     timedOut: () => timedOut,

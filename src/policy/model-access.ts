@@ -4,7 +4,7 @@ import { judge, type RuleRefusal } from "./rule-match";
 
 /**
  * Which targets (binding + concrete model) a key may call: `models_allowed` and
- * `policy_rules.models`, each matched against the model bare and as `provider/model` (contract §5).
+ * `policy_rules.models`, each matched against the model bare and as `provider/model` (docs/api.md, Virtual key config).
  */
 
 export type ModelRefusal =

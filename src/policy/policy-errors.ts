@@ -4,7 +4,7 @@ import type { ModelTarget } from "../contract/model-target";
 import type { ModelRefusal } from "./model-access";
 import type { RuleRefusal } from "./rule-match";
 
-/** The errors of the policy stage (contract §4): each names the rule that refused and what to do next. */
+/** The errors of the policy stage (docs/api.md, Errors): each names the rule that refused and what to do next. */
 
 const SHOWN = 10;
 

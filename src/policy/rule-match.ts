@@ -1,7 +1,7 @@
 import type { CompiledDimension } from "../contract/vk-config";
 
 /**
- * One `policy_rules` dimension judging one value (contract §5): any `deny` match refuses it, and a
+ * One `policy_rules` dimension judging one value (docs/api.md, Virtual key config): any `deny` match refuses it, and a
  * non-null `allow` refuses it unless one of its patterns matches. A value may come in several forms
  * (a model bare and as `provider/model`); a pattern matching any form counts.
  *

@@ -10,6 +10,8 @@ export interface CallContext {
   development: boolean;
   /** Client headers the family may forward (e.g. `anthropic-beta`), lower-case names. */
   forwardHeaders: Readonly<Record<string, string>>;
+  /** Client query parameters the family may forward (e.g. Anthropic's `beta`); absent: none. */
+  forwardQuery?: Readonly<Record<string, string>>;
   /** The request's logger (its lines carry `request_id`); absent outside a request. */
   log?: Logger;
 }
@@ -33,6 +35,11 @@ export interface ProviderFamily {
      */
     send(endpoint: OpenAIEndpoint, binding: ProviderBinding, body: OutgoingBody, ctx: CallContext): Promise<Response>;
   };
+  /**
+   * Anthropic's token counting (`POST /v1/messages/count_tokens`) for a body in `format`, for families
+   * whose API has it; absent: the gateway estimates the count for this family's bindings.
+   */
+  countTokens?(binding: ProviderBinding, body: OutgoingBody, ctx: CallContext): Promise<Response>;
   /**
    * Whether an error answer is worth trying on the next binding. Families without their own rule
    * use `retryableStatus`; HTML and non-JSON error bodies are retried whatever this says.

@@ -2,7 +2,7 @@
 
 const encoder = new TextEncoder();
 
-/** The one terminal frame of contract §4 after a provider fails mid-stream. */
+/** The one terminal frame (docs/api.md, Errors) after a provider fails mid-stream. */
 export function midStreamFailureFrame(message: string): Uint8Array {
   const data = JSON.stringify({
     error: { type: "provider_error", code: "upstream_mid_stream_failure", message },

@@ -4,7 +4,7 @@ import { errorSummary } from "./anthropic-stream";
 
 /**
  * Reads the opening events of an upstream SSE body before anything is sent to the client, so that a
- * stream which fails before its first content can still move to the next binding (contract §4: never
+ * stream which fails before its first content can still move to the next binding (docs/api.md, Errors: never
  * switch after the first byte reached the client, and none has yet). The events read are replayed,
  * byte for byte, at the head of the stream handed on.
  *

@@ -20,7 +20,7 @@
  * Streams — stateful; `push({ event?, data })` takes one parsed upstream SSE event and returns the SSE
  * text for the client (possibly empty, possibly several events). `finished` is true once the stream
  * completed normally; `usage()` gives the `TokenUsage` seen so far (null before any); `fail(message)`
- * returns the terminal `upstream_mid_stream_failure` frame in the client's envelope (contract §4), for a
+ * returns the terminal `upstream_mid_stream_failure` frame in the client's envelope (docs/api.md, Errors), for a
  * provider that broke off or ended without finishing (`finished` still false); an upstream error event
  * produces that frame by itself and sets `failure`. After either ending, everything returns "".
  * - `new AnthropicToOpenAIStream({ model, includeUsage })`

@@ -2,7 +2,14 @@ import { cacheControlOf, markerOf, withCacheControl, type CacheControl } from ".
 import { urlFromSource } from "./images";
 import { untranslatable } from "./invalid";
 import type { DroppedParams } from "./notes";
-import type { AnthropicContentBlock, AnthropicMessageParam, AnthropicMessagesRequest } from "./schemas/anthropic";
+import {
+  isKnownBlock,
+  isToolResultPart,
+  type AnthropicContentBlock,
+  type AnthropicMessagesRequest,
+  type AnthropicRequestBlock,
+  type AnthropicRequestMessage,
+} from "./schemas/anthropic";
 import type { OpenAIMessage, OpenAIToolCall, OpenAIUserPart } from "./schemas/openai";
 
 /**
@@ -10,14 +17,17 @@ import type { OpenAIMessage, OpenAIToolCall, OpenAIUserPart } from "./schemas/op
  * `tool_result` blocks become `tool` messages (ahead of the rest of their user turn, right after the
  * assistant's tool calls), `tool_use` blocks become `tool_calls` with JSON-string arguments. Images a
  * tool returned move to a user message after the tool messages (OpenAI tool messages carry text only).
- * Thinking blocks have no OpenAI equivalent and are dropped. So are `cache_control` markers, unless
+ * A `system` turn inside `messages` becomes a system message where it stands (its text blocks, as the
+ * top-level `system` is). Thinking blocks have no OpenAI equivalent and are dropped, and so are blocks
+ * of kinds translation does not know (server tool results, search results, …), each with a note. So
+ * are `cache_control` markers, unless
  * `keepMarkers` (for a family that reads them, such as Bedrock's): then a marked block's part keeps its
  * marker, a marked tool result's `tool` message carries it, and an assistant turn with a marked block
  * carries the last one (OpenAI's assistant message has no parts for tool calls).
  */
 export function openAIConversation(
   system: AnthropicMessagesRequest["system"],
-  messages: AnthropicMessageParam[],
+  messages: AnthropicRequestMessage[],
   dropped: DroppedParams,
   keepMarkers = false,
 ): OpenAIMessage[] {
@@ -27,16 +37,16 @@ export function openAIConversation(
     return undefined;
   };
   const out: OpenAIMessage[] = [];
-  if (typeof system === "string") {
-    if (system !== "") out.push({ role: "system", content: system });
-  } else if (system && system.length > 0) {
-    const parts = system.map((b) => ({ type: "text" as const, text: b.text, ...withCacheControl(marker(b)) }));
-    const marked = parts.some((p) => p.cache_control);
-    out.push({ role: "system", content: marked ? parts : system.map((b) => b.text).join("\n") });
-  }
+  const top = system === undefined ? undefined : systemMessage(system, dropped, marker);
+  if (top) out.push(top);
 
   messages.forEach((m, i) => {
     const field = `messages[${i}].content`;
+    if (m.role === "system") {
+      const turn = systemMessage(m.content, dropped, marker);
+      if (turn) out.push(turn);
+      return;
+    }
     if (typeof m.content === "string") {
       out.push({ role: m.role, content: m.content });
       return;
@@ -47,11 +57,37 @@ export function openAIConversation(
   return out;
 }
 
+/**
+ * A system prompt (the top-level `system`, or a `system` turn) as one OpenAI system message: a string,
+ * or its text blocks joined (as parts when one carries a kept marker); null when it is empty.
+ */
+function systemMessage(
+  content: string | AnthropicRequestBlock[],
+  dropped: DroppedParams,
+  marker: MarkerOf,
+): OpenAIMessage | null {
+  if (typeof content === "string") return content === "" ? null : { role: "system", content };
+  const texts: { text: string; cache_control?: CacheControl }[] = [];
+  for (const block of content) {
+    if (!isKnownBlock(block) || block.type !== "text") {
+      dropped.add(`system blocks of type "${block.type}"`);
+      continue;
+    }
+    texts.push({ text: block.text, ...withCacheControl(marker(block)) });
+  }
+  if (texts.length === 0) return null;
+  if (!texts.some((t) => t.cache_control)) return { role: "system", content: texts.map((t) => t.text).join("\n") };
+  return { role: "system", content: texts.map((t) => ({ type: "text" as const, ...t })) };
+}
+
+/** A note for a block translation does not carry over, by its type. */
+const droppedBlock = (dropped: DroppedParams, type: string): void => dropped.add(`content blocks of type "${type}"`);
+
 /** The marker a block carries over (undefined when markers are dropped). */
 type MarkerOf = (block: object) => CacheControl | undefined;
 
 function userMessages(
-  blocks: AnthropicContentBlock[],
+  blocks: AnthropicRequestBlock[],
   field: string,
   dropped: DroppedParams,
   marker: MarkerOf,
@@ -61,6 +97,7 @@ function userMessages(
   const toolImages: OpenAIUserPart[] = [];
   blocks.forEach((block, j) => {
     const at = `${field}[${j}]`;
+    if (!isKnownBlock(block)) return droppedBlock(dropped, block.type);
     const kept = withCacheControl(marker(block));
     switch (block.type) {
       case "text":
@@ -80,6 +117,7 @@ function userMessages(
         if (typeof content === "string") texts.push(content);
         else
           content.forEach((c, k) => {
+            if (!isToolResultPart(c)) return droppedBlock(dropped, c.type);
             const inner = marker(c);
             if (c.type === "text") {
               texts.push(c.text);
@@ -128,7 +166,7 @@ function documentPart(
 }
 
 function assistantMessage(
-  blocks: AnthropicContentBlock[],
+  blocks: AnthropicRequestBlock[],
   field: string,
   dropped: DroppedParams,
   marker: MarkerOf,
@@ -137,6 +175,7 @@ function assistantMessage(
   const toolCalls: OpenAIToolCall[] = [];
   let last: CacheControl | undefined;
   blocks.forEach((block, j) => {
+    if (!isKnownBlock(block)) return droppedBlock(dropped, block.type);
     last = marker(block) ?? last;
     switch (block.type) {
       case "text":

@@ -23,6 +23,12 @@ export interface ToOpenAIRequestOptions {
   keepCacheMarkers?: boolean;
 }
 
+/**
+ * The longest `metadata.user_id` carried over as OpenAI's `user`: OpenAI-shaped servers cap that
+ * field (OpenRouter at 128 characters), and Claude Code's user id is a JSON document of about 150.
+ */
+const MAX_USER_LENGTH = 64;
+
 /** OpenAI accepts at most this many stop sequences. */
 const MAX_STOP_SEQUENCES = 4;
 
@@ -76,7 +82,9 @@ export function anthropicToOpenAIRequest(
   if (req.metadata) {
     for (const [key, value] of Object.entries(req.metadata)) {
       if (key === "user_id") {
-        if (typeof value === "string") out.user = value;
+        if (typeof value !== "string") continue;
+        if (value.length <= MAX_USER_LENGTH) out.user = value;
+        else dropped.add(`metadata.user_id (longer than ${MAX_USER_LENGTH} characters)`);
       } else if (value != null) dropped.add(`metadata.${key}`);
     }
   }

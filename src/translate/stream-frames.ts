@@ -1,6 +1,6 @@
 import { anthropicMidStreamFailureFrame, midStreamFailureFrame } from "../sse/frames";
 
-/** The terminal frame of contract §4 after a provider fails mid-stream, in each client's envelope. */
+/** The terminal frame (docs/api.md, Errors) after a provider fails mid-stream, in each client's envelope. */
 
 const decoder = new TextDecoder();
 

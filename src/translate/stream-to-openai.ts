@@ -32,7 +32,7 @@ const KNOWN_EVENTS = new Set([
  * Text deltas become `content` deltas, `tool_use` blocks become `tool_calls` (numbered from 0 in the
  * order they start; their `input_json_delta` fragments become `arguments` fragments), thinking is left
  * out, `message_delta` gives the `finish_reason`, `message_stop` the usage chunk (when asked for) and
- * `data: [DONE]`. An `error` event ends the stream with the terminal frame of contract §4.
+ * `data: [DONE]`. An `error` event ends the stream with the terminal frame of docs/api.md, Errors.
  */
 export class AnthropicToOpenAIStream {
   private readonly out: OpenAIChunkWriter;

@@ -193,6 +193,15 @@ describe("an operator's budgets, through the CLI", () => {
     expect(body.error.message).toContain("project:month");
   });
 
+  it("update --limit, as the runbook writes it, raises the limit and requests pass again", async () => {
+    const raised = await faregate(["budgets", "update", projectBudget.id, "--limit", "1000", "--format", "json"]);
+    expect(raised.code, raised.stderr).toBe(0);
+    expect(JSON.parse(raised.stdout)).toMatchObject({ limit_usd: "1000.000000" });
+    expect((await chat(secret)).status).toBe(200);
+    const lowered = await faregateJson<Budget>(["gateway-budgets", "update", projectBudget.id, "--limit-usd", "0.03"]);
+    expect(lowered).toMatchObject({ limit_usd: "0.030000" });
+  });
+
   it("delete removes the budget, and requests pass again", async () => {
     const result = await faregate(["budgets", "delete", projectBudget.id]);
     expect(result).toEqual({ code: 0, stdout: `Deleted budget ${projectBudget.id}.\n`, stderr: "" });
@@ -202,7 +211,13 @@ describe("an operator's budgets, through the CLI", () => {
 
   it("audit list --target shows the budget's writes", async () => {
     const entries = await faregateJson<{ action: string }[]>(["audit", "list", "--target", projectBudget.id]);
-    expect(entries.map((e) => e.action).sort()).toEqual(["budget.create", "budget.delete", "budget.update"]);
+    expect(entries.map((e) => e.action).sort()).toEqual([
+      "budget.create",
+      "budget.delete",
+      "budget.update",
+      "budget.update",
+      "budget.update",
+    ]);
   });
 
   it("a bad limit is the API's 400 naming limit_usd (exit 1); a missing option is a usage error (exit 2)", async () => {
@@ -268,6 +283,26 @@ describe("the requests `budgets` commands send", () => {
       { scope: "principal", scope_id: "u 1", window: "week", limit_usd: "12.50" },
     ],
     [["budgets", "update", "bdg_1", "--on-breach", "warn"], "PATCH", "/admin/v1/budgets/bdg_1", { on_breach: "warn" }],
+    // The runbook's command: on update, --limit is the new limit (paging is list's).
+    [["budgets", "update", "bdg_1", "--limit", "1000"], "PATCH", "/admin/v1/budgets/bdg_1", { limit_usd: "1000" }],
+    [
+      ["gateway-budgets", "update", "bdg_1", "--limit", "1000"],
+      "PATCH",
+      "/admin/v1/budgets/bdg_1",
+      { limit_usd: "1000" },
+    ],
+    [
+      ["budgets", "update", "bdg_1", "--limit-usd", "12.50", "--on-breach", "block"],
+      "PATCH",
+      "/admin/v1/budgets/bdg_1",
+      { limit_usd: "12.50", on_breach: "block" },
+    ],
+    [
+      ["budgets", "update", "bdg_1", "--limit", "7", "--limit-usd", "7"],
+      "PATCH",
+      "/admin/v1/budgets/bdg_1",
+      { limit_usd: "7" },
+    ],
     [["budgets", "delete", "bdg_1"], "DELETE", "/admin/v1/budgets/bdg_1", undefined],
   ])("%j → %s %s", async (argv, method, path, body) => {
     const request = await sent(argv);
@@ -282,6 +317,8 @@ describe("the requests `budgets` commands send", () => {
     ],
     [["budgets", "update", "bdg_1"], "nothing to update"],
     [["budgets", "update", "bdg_1", "--on-breach", "stop"], "--on-breach"],
+    [["budgets", "update", "bdg_1", "--limit", "7", "--limit-usd", "8"], "disagree"],
+    [["budgets", "update", "bdg_1", "--limit"], "--limit"],
   ])("%j is refused before anything is sent, naming %s", async (argv, named) => {
     const request = await sent(argv);
     expect(request).toMatchObject({ code: 2, method: "" });

@@ -117,6 +117,25 @@ export function messageStreamEvents(req: MessagesRequestLike, id: string): strin
   ];
 }
 
+/** What the fake's `/v1/messages/count_tokens` answers for any request: never a gateway estimate of a test's body. */
+export const FAKE_COUNTED_TOKENS = 4321;
+
+/**
+ * Anthropic's token counting (`POST /v1/messages/count_tokens`): `{"input_tokens": N}`, after the
+ * checks Anthropic makes that a gateway could get wrong: a model and messages, and no `max_tokens` or
+ * `stream` (the endpoint refuses fields it does not take).
+ */
+export function countTokensAnswer(body: unknown): Response {
+  const req = record(body);
+  const refuse = (message: string) => Response.json(anthropicError(400, message), { status: 400 });
+  if (typeof req.model !== "string") return refuse("model: Field required");
+  if (!Array.isArray(req.messages)) return refuse("messages: Field required");
+  for (const field of ["max_tokens", "stream"]) {
+    if (field in req) return refuse(`${field}: Extra inputs are not permitted`);
+  }
+  return Response.json({ input_tokens: FAKE_COUNTED_TOKENS });
+}
+
 const ERROR_TYPES: Record<number, string> = {
   400: "invalid_request_error",
   401: "authentication_error",

@@ -1,5 +1,6 @@
 import {
   anthropicError,
+  countTokensAnswer,
   message,
   messageStreamEvents,
   openingErrorEvents,
@@ -36,12 +37,15 @@ import { scenarioStream, sleep, untilAborted } from "./scenario-stream";
  *   /s/slow-20/v1/...                          waits 20 ms before each chunk
  *   /s/split/v1/...                            streams in 7-byte pieces that cut events and lines
  *
- * /v1/messages answers 400 in Anthropic's error shape when `x-api-key` or `anthropic-version` is
- * missing, and its `status-…` errors are in Anthropic's shape too. Two scenarios are its own:
+ * /v1/messages and /v1/messages/count_tokens answer 400 in Anthropic's error shape when `x-api-key`
+ * or `anthropic-version` is missing, and their `status-…` errors are in Anthropic's shape too. Three
+ * scenarios are their own:
  *
  *   /s/error-first-529/v1/messages             a stream (HTTP 200) whose first event is an `error`
  *                                              (529: overloaded_error); not streamed, a 529
  *   /s/error-after-start-529/v1/messages       the same after `message_start` and `ping`
+ *   /s/no-count-tokens/v1/messages/count_tokens  a 404 not_found_error, as an Anthropic-compatible
+ *                                              server without token counting answers
  *
  * Azure OpenAI's /openai/deployments/:deployment/chat/completions (azure.ts) and Gemini's OpenAI-compatible
  * /v1beta/openai/chat/completions (gemini.ts) check auth their provider's way and fail in its shape.
@@ -125,7 +129,9 @@ export async function handleFakeProvider(request: Request): Promise<Response> {
   if (status) {
     const code = Number(status[1]);
     if (BEDROCK_PATH.test(path)) return bedrockError(code);
-    const error = path === "/v1/messages" ? anthropicError(code) : (chatDialectFor(path) ?? OPENAI_CHAT).error(code);
+    const error = path.startsWith("/v1/messages")
+      ? anthropicError(code)
+      : (chatDialectFor(path) ?? OPENAI_CHAT).error(code);
     return Response.json(error, { status: code });
   }
   const html = /^html-(\d{3})$/.exec(scenario);
@@ -152,6 +158,7 @@ export async function handleFakeProvider(request: Request): Promise<Response> {
     });
   }
   if (request.method === "POST" && path === "/v1/messages") return messages(request, body, scenario, entry);
+  if (request.method === "POST" && path === "/v1/messages/count_tokens") return countTokens(request, body, scenario);
   if (request.method === "POST" && BEDROCK_PATH.test(path)) {
     return bedrockAnswer(request, url, path, text, body, scenario, () => (entry.aborted = true));
   }
@@ -206,13 +213,30 @@ function chatDialectFor(path: string): ChatDialect | null {
   return null;
 }
 
-/** Anthropic's Messages endpoint. */
-async function messages(request: Request, body: unknown, scenario: string, entry: RecordedRequest): Promise<Response> {
+/** Anthropic's answer to a request without the headers it requires, or null. */
+function missingAnthropicHeaders(request: Request): Response | null {
   for (const header of ["x-api-key", "anthropic-version"]) {
     if (!request.headers.get(header)) {
       return Response.json(anthropicError(400, `${header}: header is required`), { status: 400 });
     }
   }
+  return null;
+}
+
+/** Anthropic's token counting endpoint. */
+function countTokens(request: Request, body: unknown, scenario: string): Response {
+  const missing = missingAnthropicHeaders(request);
+  if (missing) return missing;
+  if (scenario === "no-count-tokens") {
+    return Response.json(anthropicError(404, "Not Found"), { status: 404 });
+  }
+  return countTokensAnswer(body);
+}
+
+/** Anthropic's Messages endpoint. */
+async function messages(request: Request, body: unknown, scenario: string, entry: RecordedRequest): Promise<Response> {
+  const missing = missingAnthropicHeaders(request);
+  if (missing) return missing;
   const req = (body ?? {}) as MessagesRequestLike;
   const id = `msg_fake${recorded.length}`;
   const openingError = /^error-(first|after-start)-(\d{3})$/.exec(scenario);

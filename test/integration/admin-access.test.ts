@@ -159,7 +159,7 @@ describe("bodies must be JSON objects", () => {
 
   it("rejects a body that is not UTF-8", async () => {
     const res = await adminFetch("/projects", { method: "POST", body: new Uint8Array([0x7b, 0xff, 0x7d]) });
-    await expectAdminError(res, 400, { code: "invalid_json", type: "invalid_request_error" });
+    await expectAdminError(res, 400, { code: "invalid_encoding", type: "invalid_request_error" });
   });
 
   it("applies to PATCH too", async () => {

@@ -29,7 +29,7 @@ const DEFAULT_CONFIG = {
   },
   rate_limits: { rpm: null, rpd: null, tpm: null },
   cache: { mode: "respect" },
-  vision: true,
+  vision: null,
   proxy: false,
   fallback: { max_attempts: 3, attempt_timeout_ms: 60_000 },
 };

@@ -132,6 +132,34 @@ describe("stale-while-error", () => {
     ]);
   });
 
+  it("logs auth_cache_hard_evict once per eviction, not on each request refused after it", async () => {
+    const { secret, id, t0 } = await cachedKey();
+    const off = { LW_GATEWAY_AUTH_CACHE_HARD_GRACE: "0s" };
+    const log = spies();
+    const evictions = () => logLines(log.error, "auth_cache_hard_evict");
+    vi.setSystemTime(t0 + BUNDLE_SOFT_TTL_MS);
+    const refused = [];
+    for (let i = 0; i < 3; i++) {
+      vi.setSystemTime(t0 + BUNDLE_SOFT_TTL_MS + i * 6_000); // past the 5 s LRU each time: KV, then D1
+      const res = await callModels(secret, { ...off, DB: failingDb().db });
+      expect(res.status).toBe(503);
+      refused.push(res.headers.get("x-langwatch-request-id"));
+    }
+    expect(new Set(refused).size).toBe(3);
+    expect(evictions()).toEqual([expect.objectContaining({ reason: "hard_cap_exceeded", vk_id: id })]);
+    expect(evictions()[0]?.request_id).toBe(refused[0]);
+
+    // D1 answers: a fresh bundle. When that one is evicted in its turn, that is a new eviction, logged.
+    const t1 = t0 + BUNDLE_SOFT_TTL_MS + 20_000;
+    vi.setSystemTime(t1);
+    expect((await callModels(secret, off)).status).toBe(200);
+    vi.setSystemTime(t1 + BUNDLE_SOFT_TTL_MS);
+    expect((await callModels(secret, { ...off, DB: failingDb().db })).status).toBe(503);
+    vi.setSystemTime(t1 + BUNDLE_SOFT_TTL_MS + 6_000);
+    expect((await callModels(secret, { ...off, DB: failingDb().db })).status).toBe(503);
+    expect(evictions()).toHaveLength(2);
+  });
+
   it("a key never cached is a 503 while D1 is down", async () => {
     const { secret } = await seedKey();
     const res = await callModels(secret, { DB: failingDb().db });

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { BudgetQuery, BudgetStatus } from "../../durable-objects/types";
 import { estimatePromptTokens } from "../../src/lib/estimate-tokens";
 import { createKey, createProject, uniqueName } from "../helpers/admin";
-import { installFakeUpstream, recorded } from "../helpers/fake-upstream";
+import { fakeBaseUrl, installFakeUpstream, recorded } from "../helpers/fake-upstream";
 import { readOpenAIError, USER_MESSAGE } from "../helpers/gateway";
 import {
   budgetById,
@@ -18,6 +18,7 @@ import {
   keyWithBindings,
   ledgerRows,
   PRICED_MODEL,
+  sendChat,
   sumCost,
   type BudgetReply,
   type SettledReply,
@@ -187,12 +188,32 @@ describe("the refusal", () => {
     // The principal's budget is shared by all its keys.
     const message = await expectBudgetExceeded(await chatSettled(b?.secret ?? "", BODY), "principal:week");
     expect(message).toContain("$0.007");
+    expect(message).toContain("is exhausted");
     expect(message).toMatch(/resets at \d{4}-\d{2}-\d{2}T00:00:00\.000Z/);
+  });
+
+  it("says so when the budget has room, but not for this request's worst case", async () => {
+    const { key } = await budgetedKey({
+      price: OUTPUT_ONLY,
+      budgets: ({ vkId }) => [
+        { scope: "virtual_key", scope_id: vkId, window: "day", limit_usd: usd(3 * PER_REQUEST), on_breach: "block" },
+      ],
+    });
+    // Nothing spent, and a worst case (max_tokens 28) of 4 × PER_REQUEST: $0.028 against a $0.021 limit.
+    const reply = await chatSettled(key.secret, { ...BODY, max_tokens: 4 * FAKE_USAGE.completion });
+    const message = await expectBudgetExceeded(reply, "virtual_key:day");
+    expect(message).toContain("worst-case cost of $0.028000 does not fit");
+    expect(message).toContain("has $0.021000 left ($0.000000 spent and $0.000000 reserved");
+    expect(message).toContain("set a lower max_tokens");
+    expect(message).not.toContain("exhausted");
+    expect(recorded).toHaveLength(0);
+    // A request whose worst case fits passes.
+    expect((await chatSettled(key.secret, BODY)).status).toBe(200);
   });
 });
 
 describe("X-LangWatch-Budget-Warning", () => {
-  it("a warn budget passes every request, with the header once it is 80 % used or more", async () => {
+  it("a warn budget passes every request, with the header once it is 80 % used or more before the request", async () => {
     const { key, budgets } = await budgetedKey({
       price: OUTPUT_ONLY,
       budgets: ({ vkId }) => [
@@ -205,17 +226,18 @@ describe("X-LangWatch-Budget-Warning", () => {
       expect(reply.status).toBe(200);
       headers.push(reply.headers.get("x-langwatch-budget-warning"));
     }
-    expect(headers).toEqual(["virtual_key:day=100%", "virtual_key:day=200%", "virtual_key:day=300%"]);
+    // The first request's own worst case (100 % of the limit) is not counted: the budget was empty.
+    expect(headers).toEqual([null, "virtual_key:day=100%", "virtual_key:day=200%"]);
     const status = budgetById((await keyObjectState(key.id)).budgets, budgets[0]?.id ?? "");
     expect(status.spentMicros).toBe(3 * PER_REQUEST);
   });
 
-  it("a blocking budget shows from 80 % after the reservation; several budgets are listed together", async () => {
+  it("a blocking budget shows from 80 % spent before the request", async () => {
     const { key } = await budgetedKey({
       price: OUTPUT_ONLY,
       budgets: ({ vkId, projectId }) => [
         { scope: "project", scope_id: projectId, window: "month", limit_usd: usd(5 * PER_REQUEST), on_breach: "block" },
-        { scope: "virtual_key", scope_id: vkId, window: "day", limit_usd: usd(6 * PER_REQUEST), on_breach: "block" },
+        { scope: "virtual_key", scope_id: vkId, window: "day", limit_usd: usd(10 * PER_REQUEST), on_breach: "block" },
       ],
     });
     const headers: (string | null)[] = [];
@@ -224,8 +246,63 @@ describe("X-LangWatch-Budget-Warning", () => {
       expect(reply.status).toBe(200);
       headers.push(reply.headers.get("x-langwatch-budget-warning"));
     }
-    expect(headers).toEqual([null, null, null, "project:month=80%", "project:month=100%,virtual_key:day=83%"]);
+    // Each request finds i × PER_REQUEST spent: 80 % of the project's limit before the fifth (the
+    // key's is then at 40 %); its own worst case, which would have made that 100 %, is not counted.
+    expect(headers).toEqual([null, null, null, null, "project:month=80%"]);
     await expectBudgetExceeded(await chatSettled(key.secret, BODY), "project:month");
+  });
+
+  it("lists every budget at 80 % or more together, broadest scope first", async () => {
+    const { key } = await budgetedKey({
+      price: OUTPUT_ONLY,
+      budgets: ({ vkId, projectId }) => [
+        { scope: "virtual_key", scope_id: vkId, window: "day", limit_usd: usd(5 * PER_REQUEST), on_breach: "warn" },
+        { scope: "project", scope_id: projectId, window: "month", limit_usd: usd(4 * PER_REQUEST), on_breach: "warn" },
+      ],
+    });
+    const headers: (string | null)[] = [];
+    for (let i = 0; i < 5; i++) {
+      const reply = await chatSettled(key.secret, BODY);
+      expect(reply.status).toBe(200);
+      headers.push(reply.headers.get("x-langwatch-budget-warning"));
+    }
+    // Before the fourth request the project is at 75 %; before the fifth at 100 %, the key at 80 %.
+    expect(headers).toEqual([null, null, null, null, "project:month=100%,virtual_key:day=80%"]);
+  });
+
+  it("counts what other requests in flight hold, but not the request's own worst case", async () => {
+    const healthy = await createPricedProvider(OUTPUT_ONLY);
+    const hanging = await createPricedProvider(OUTPUT_ONLY, { base_url: fakeBaseUrl("hang-after-2") });
+    const project = await createProject();
+    const key = await createKey({ project_id: project.id, config: { providers: [healthy.name, hanging.name] } });
+    await createBudget({
+      scope: "virtual_key",
+      scope_id: key.id,
+      window: "day",
+      limit_usd: usd(20 * PER_REQUEST),
+      on_breach: "block",
+    });
+    // A stream that holds a worst case of 10 × PER_REQUEST (max_tokens 70) for as long as it is open.
+    const held = await sendChat(key.secret, {
+      ...BODY,
+      model: `${hanging.name}/${PRICED_MODEL}`,
+      stream: true,
+      max_tokens: 10 * FAKE_USAGE.completion,
+    });
+    expect(held.response.status).toBe(200);
+    const reader = (held.response.body as ReadableStream<Uint8Array>).getReader();
+    await reader.read();
+    const warnings: (string | null)[] = [];
+    for (let i = 0; i < 7; i++) {
+      const reply = await chatSettled(key.secret, { ...BODY, model: `${healthy.name}/${PRICED_MODEL}` });
+      expect(reply.status).toBe(200);
+      warnings.push(reply.headers.get("x-langwatch-budget-warning"));
+    }
+    // Request i finds i × PER_REQUEST spent and 10 × held by the stream: (i + 10) / 20. The seventh is
+    // at 80 %; its own hold of 1 × PER_REQUEST would have made it 85 %.
+    expect(warnings).toEqual([null, null, null, null, null, null, "virtual_key:day=80%"]);
+    await reader.cancel();
+    await held.settled();
   });
 });
 

@@ -22,10 +22,26 @@ afterEach(() => vi.restoreAllMocks());
 
 const BODY = { model: "gpt-4o-mini", messages: USER_MESSAGE };
 
-async function expectRateLimited(reply: SettledReply, dimension: "rpm" | "rpd" | "tpm") {
+/**
+ * A gateway 429. `never`: the request can never pass, so no Retry-After and `x-should-retry: false`;
+ * otherwise Retry-After in whole seconds, and `x-should-retry: false` exactly when it is over 60 s
+ * (the official SDKs would sleep it before retrying).
+ */
+async function expectRateLimited(
+  reply: SettledReply,
+  dimension: "rpm" | "rpd" | "tpm",
+  { never = false }: { never?: boolean } = {},
+) {
   expect(reply.status).toBe(429);
   expect(reply.headers.get("x-langwatch-ratelimit-dimension")).toBe(dimension);
-  expect(reply.headers.get("retry-after")).toMatch(/^[1-9]\d*$/);
+  if (never) {
+    expect(reply.headers.get("retry-after")).toBeNull();
+    expect(reply.headers.get("x-should-retry")).toBe("false");
+  } else {
+    expect(reply.headers.get("retry-after")).toMatch(/^[1-9]\d*$/);
+    const wait = Number(reply.headers.get("retry-after"));
+    expect(reply.headers.get("x-should-retry")).toBe(wait > 60 ? "false" : null);
+  }
   expect(reply.headers.get("x-langwatch-request-id")).toMatch(REQUEST_ID);
   // A model was resolved (contract §3), but no provider was tried: the gateway refused, not upstream.
   expect(reply.headers.get("x-langwatch-model")).toBe(BODY.model);
@@ -33,7 +49,7 @@ async function expectRateLimited(reply: SettledReply, dimension: "rpm" | "rpd" |
   const error = await readOpenAIError(new Response(reply.text, { headers: reply.headers }));
   expect(error).toMatchObject({ type: "rate_limit_exceeded", code: "rate_limit_exceeded", param: null });
   expect(error.message).toContain(dimension);
-  return { retryAfter: Number(reply.headers.get("retry-after")), message: error.message };
+  return { retryAfter: Number(reply.headers.get("retry-after") ?? NaN), message: error.message };
 }
 
 describe("rpm under a burst", () => {
@@ -87,7 +103,7 @@ describe("a denial in one dimension consumes nothing in the others", () => {
 
   it("a tpm denial consumes neither rpm nor rpd", async () => {
     const { key } = await createServingKey({ rate_limits: { rpm: 10, rpd: 10, tpm: 100 } });
-    await expectRateLimited(await chatSettled(key.secret, { ...BODY, max_tokens: 500 }), "tpm");
+    await expectRateLimited(await chatSettled(key.secret, { ...BODY, max_tokens: 500 }), "tpm", { never: true });
     let state = await keyObjectState(key.id);
     expect(state.windows.rpm.used).toBe(0);
     expect(state.windows.rpd.used).toBe(0);
@@ -141,26 +157,27 @@ describe("tpm", () => {
 
   it("counts max_tokens, or max_completion_tokens first, in the estimate", async () => {
     const { key } = await createServingKey({ rate_limits: { tpm: prompt + 50 } });
-    await expectRateLimited(await chatSettled(key.secret, { ...BODY, max_tokens: 51 }), "tpm");
+    await expectRateLimited(await chatSettled(key.secret, { ...BODY, max_tokens: 51 }), "tpm", { never: true });
     await expectRateLimited(
       await chatSettled(key.secret, { ...BODY, max_tokens: 10, max_completion_tokens: 51 }),
       "tpm",
+      { never: true },
     );
     expect((await chatSettled(key.secret, { ...BODY, max_tokens: 51, max_completion_tokens: 50 })).status).toBe(200);
   });
 
   it("assumes 4096 output tokens when nothing bounds them", async () => {
     const { key } = await createServingKey({ rate_limits: { tpm: prompt + 4095 } });
-    await expectRateLimited(await chatSettled(key.secret, BODY), "tpm");
+    await expectRateLimited(await chatSettled(key.secret, BODY), "tpm", { never: true });
     expect((await chatSettled(key.secret, { ...BODY, max_tokens: 4095 })).status).toBe(200);
   });
 
-  it("a request that alone exceeds tpm is told it can never pass, with Retry-After 60", async () => {
+  it("a request that alone exceeds tpm is told it can never pass, with no Retry-After and x-should-retry: false", async () => {
     const { key } = await createServingKey({ rate_limits: { tpm: 100 } });
     const reply = await chatSettled(key.secret, { ...BODY, max_tokens: 500 });
-    const { retryAfter, message } = await expectRateLimited(reply, "tpm");
-    expect(retryAfter).toBe(60);
+    const { message } = await expectRateLimited(reply, "tpm", { never: true });
     expect(message).toContain("can never pass");
+    expect(message).toContain("do not retry");
     expect(message).toContain("max_tokens");
     expect(recorded).toHaveLength(0);
     expect((await keyObjectState(key.id)).windows.tpm.used).toBe(0);

@@ -65,10 +65,10 @@ describe("authentication and validation, in Anthropic's error envelope", () => {
     ],
     ["no messages", { ...ANTHROPIC_BODY, messages: [] }, "invalid_request", /^messages must contain at least one/],
     [
-      "a system role in messages",
-      { ...ANTHROPIC_BODY, messages: [{ role: "system", content: "x" }] },
+      "an unknown role in messages",
+      { ...ANTHROPIC_BODY, messages: [{ role: "tool", content: "x" }] },
       "invalid_request",
-      /^messages\[0\]\.role must be "user" or "assistant"/,
+      /^messages\[0\]\.role must be one of "user", "assistant", "system"/,
     ],
     ["model missing", { max_tokens: 5, messages: USER_MESSAGE }, "invalid_request", /^model is required/],
   ])("%s is a 400", async (_, body, code, message) => {

@@ -157,19 +157,30 @@ describe.each(FAMILIES)("$name", (family: ConformanceFamily) => {
         });
       }
 
-      it.each(family.retryable)("$scenario with no binding left: a 502 naming the attempt", async (r) => {
-        const chain = await family.chain([r.scenario]);
-        const reply = await call(client, chain, client.body(family.model, r.streamOnly === true));
-        expect(reply.status, reply.text).toBe(502);
-        expect(reply.headers.get("x-langwatch-provider")).toBe(chain.bindings[0]);
-        expect(reply.headers.get("x-langwatch-fallback-count")).toBe("0");
-        const error = client.error(reply.text);
-        expect(error).toMatchObject({ type: "provider_error", code: "all_attempts_failed" });
-        expect(error.message).toContain(`attempt 1 ${chain.bindings[0]}: ${r.attempt}`);
-        expect(error.message).not.toContain("<");
-        expect(error.message).not.toContain(FAKE_PROVIDER_KEY);
-        expect(chain.calls().map((c) => c.scenario)).toEqual([r.scenario]);
-      });
+      // A provider's own 429 as the last attempt is a 429 the runbook tells from the key's limits: with
+      // X-LangWatch-Provider, without X-LangWatch-RateLimit-Dimension.
+      it.each(family.retryable)(
+        "$scenario with no binding left: a 502 (429 for a 429) naming the attempt",
+        async (r) => {
+          const chain = await family.chain([r.scenario]);
+          const reply = await call(client, chain, client.body(family.model, r.streamOnly === true));
+          const quota = r.attempt.startsWith("HTTP 429");
+          expect(reply.status, reply.text).toBe(quota ? 429 : 502);
+          expect(reply.headers.get("x-langwatch-provider")).toBe(chain.bindings[0]);
+          expect(reply.headers.get("x-langwatch-fallback-count")).toBe("0");
+          expect(reply.headers.get("x-langwatch-ratelimit-dimension")).toBeNull();
+          const error = client.error(reply.text);
+          expect(error).toMatchObject(
+            quota
+              ? { type: "rate_limit_exceeded", code: "upstream_rate_limited" }
+              : { type: "provider_error", code: "all_attempts_failed" },
+          );
+          expect(error.message).toContain(`attempt 1 ${chain.bindings[0]}: ${r.attempt}`);
+          expect(error.message).not.toContain("<");
+          expect(error.message).not.toContain(FAKE_PROVIDER_KEY);
+          expect(chain.calls().map((c) => c.scenario)).toEqual([r.scenario]);
+        },
+      );
 
       it("a provider that never answers is cut off at attempt_timeout_ms: a 504, the call aborted", async () => {
         const chain = await family.chain([family.hang], { fallback: { max_attempts: 1, attempt_timeout_ms: 100 } });

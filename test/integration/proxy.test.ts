@@ -291,7 +291,7 @@ describe("the request on the wire", () => {
     const dev = await proxied(path, init, { ENVIRONMENT: "development" });
     expect(dev.status, dev.text).toBe(200);
     expect(JSON.parse(dev.text)).toMatchObject({ object: "chat.completion", model: "mock-echo" });
-    const other = await proxied(`${name}/embeddings`, init, { ENVIRONMENT: "development" });
+    const other = await proxied(`${name}/files`, init, { ENVIRONMENT: "development" });
     expect(other.status).toBe(404);
 
     const prod = await proxied(path, init);

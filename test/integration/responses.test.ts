@@ -50,7 +50,13 @@ describe("a served request", () => {
     const events = parseSse(reply.text);
     expect(events.map((e) => e.event)).toEqual([
       "response.created",
+      "response.in_progress",
+      "response.output_item.added",
+      "response.content_part.added",
       ...FAKE_REPLY_WORDS.map(() => "response.output_text.delta"),
+      "response.output_text.done",
+      "response.content_part.done",
+      "response.output_item.done",
       "response.completed",
     ]);
     const text = events

@@ -44,6 +44,7 @@ describe("defaults", () => {
       maxRequestBodyBytes: 33_554_432,
       environment: "production",
       logMessageBody: false,
+      enableVision: true,
     });
     expect(DEFAULT_MAX_BODY_BYTES).toBe(33_554_432);
   });
@@ -97,17 +98,19 @@ describe("booleans are exactly true or false", () => {
   it("reads true and false", () => {
     expect(valid({ LW_LOG_MESSAGE_BODY: "true" }).logMessageBody).toBe(true);
     expect(valid({ LW_LOG_MESSAGE_BODY: "false" }).logMessageBody).toBe(false);
+    expect(valid({ ENABLE_VISION: "true" }).enableVision).toBe(true);
+    expect(valid({ ENABLE_VISION: "false" }).enableVision).toBe(false);
+    expect(valid({ ENABLE_VISION: "" }).enableVision).toBe(true); // empty is unset: the default
   });
 
-  it.each(["TRUE", "True", "1", "0", "yes", "no", "on", " true", "false "])(
-    "rejects %j, naming the variable",
-    (text) => {
-      const errors = errorsFor(invalid({ LW_LOG_MESSAGE_BODY: text }), "LW_LOG_MESSAGE_BODY");
+  it.each(["LW_LOG_MESSAGE_BODY", "ENABLE_VISION"])("%s: rejects anything else, naming the variable", (name) => {
+    for (const text of ["TRUE", "True", "1", "0", "yes", "no", "on", " true", "false "]) {
+      const errors = errorsFor(invalid({ [name]: text }), name);
       expect(errors).toHaveLength(1);
       expect(errors[0]).toContain('exactly "true" or "false"');
       expect(errors[0]).toContain(`"${text}"`);
-    },
-  );
+    }
+  });
 });
 
 describe("SERVER_MAX_REQUEST_BODY_BYTES", () => {

@@ -9,14 +9,15 @@ const main = binding("main", ["gpt-4o-mini"]);
 const backup = binding("backup", ["gpt-4o-mini"]);
 const TARGETS = [target(main, "gpt-4o-mini"), target(backup, "gpt-4o-mini")];
 
-function run(config: Record<string, unknown>, body: unknown, targets = TARGETS) {
-  const ctx = { log: recordingLogger(), meta: { model: targets[0]?.model, attempts: 0 } };
+/** `enableVision` is the gateway's ENABLE_VISION (its default, true, unless a test says otherwise). */
+function run(config: Record<string, unknown>, body: unknown, targets = TARGETS, enableVision = true) {
+  const ctx = { log: recordingLogger(), meta: { model: targets[0]?.model, attempts: 0 }, config: { enableVision } };
   return { ctx, targets: enforcePolicy(ctx, bundleWith(config, [main, backup]), { body, targets }) };
 }
 
-function refusal(config: Record<string, unknown>, body: unknown, targets = TARGETS): GatewayError {
+function refusal(config: Record<string, unknown>, body: unknown, targets = TARGETS, enableVision = true): GatewayError {
   try {
-    run(config, body, targets);
+    run(config, body, targets, enableVision);
   } catch (err) {
     if (err instanceof GatewayError) return err;
     throw err;
@@ -250,6 +251,24 @@ describe("vision", () => {
       TARGETS,
     );
     expect(run({ policy_rules: { urls: { deny: ["nothing-matches"] } } }, OPENAI_BODY).targets).toEqual(TARGETS);
+  });
+
+  it("a key that does not set vision follows ENABLE_VISION; one that sets it overrides it either way", () => {
+    expect(run({}, OPENAI_BODY, TARGETS, true).targets).toBe(TARGETS);
+    const off = refusal({}, OPENAI_BODY, TARGETS, false);
+    expect(off).toMatchObject({ code: "vision_disabled", param: "messages[1].content[1]" });
+    expect(off.message).toContain("ENABLE_VISION");
+    expect(off.message).toContain('"vision": true');
+    expect(refusal({ vision: null }, OPENAI_BODY, TARGETS, false).code).toBe("vision_disabled");
+    expect(run({ vision: true }, OPENAI_BODY, TARGETS, false).targets).toEqual(TARGETS);
+    const keyOff = refusal({ vision: false }, OPENAI_BODY, TARGETS, true);
+    expect(keyOff.message).toContain('("vision": false)');
+    expect(keyOff.message).not.toContain("ENABLE_VISION");
+  });
+
+  it("with ENABLE_VISION=false, a text-only body still passes without a refusal", () => {
+    const text = { messages: [{ role: "user", content: "no pictures" }] };
+    expect(run({}, text, TARGETS, false).targets).toEqual(TARGETS);
   });
 
   it("a refused URL is reported before an image, wherever each is", () => {

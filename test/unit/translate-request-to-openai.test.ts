@@ -177,7 +177,11 @@ describe("anthropicToOpenAIRequest", () => {
         user([{ type: "document", source: { type: "url", url: "https://example.com/a.pdf" } }]),
         "messages[0].content[0].source",
       ],
-      [user([{ type: "search_result", source: "x", title: "t", content: [] }]), "messages[0].content[0].type"],
+      [user([{ type: "text" }]), "messages[0].content[0].text"],
+      [
+        user([{ type: "tool_result", tool_use_id: "t", content: [{ type: "image" }] }]),
+        "messages[0].content[0].content[0].source",
+      ],
       [user([{ type: "tool_use", id: "t", name: "f", input: {} }]), "messages[0].content[0].type"],
       [
         {
@@ -201,6 +205,100 @@ describe("anthropicToOpenAIRequest", () => {
       expect((error as GatewayError).type).toBe("invalid_request_error");
       expect((error as GatewayError).param, field).toBe(field);
     }
+  });
+
+  it("a system turn inside messages becomes a system message where it stands", () => {
+    const marked = { cache_control: { type: "ephemeral" } };
+    const body = {
+      model: "m",
+      max_tokens: 5,
+      system: "Top.",
+      messages: [
+        { role: "user", content: "One" },
+        {
+          role: "system",
+          content: [
+            { type: "text", text: "Mid A." },
+            { type: "text", text: "Mid B.", ...marked },
+          ],
+        },
+        { role: "assistant", content: "Two" },
+        { role: "system", content: "" },
+        { role: "user", content: "Three" },
+      ],
+    };
+    const plain = anthropicToOpenAIRequest(body);
+    expect(plain.body.messages).toEqual([
+      { role: "system", content: "Top." },
+      { role: "user", content: "One" },
+      { role: "system", content: "Mid A.\nMid B." },
+      { role: "assistant", content: "Two" },
+      { role: "user", content: "Three" },
+    ]);
+    expect(plain.dropped).toEqual(["cache_control"]);
+    expect(OpenAIChatRequest.safeParse(plain.body).success).toBe(true);
+    // A family that reads markers (Bedrock's) keeps the system turn's as parts.
+    const kept = anthropicToOpenAIRequest(body, { keepCacheMarkers: true });
+    expect(kept.body.messages[2]).toEqual({
+      role: "system",
+      content: [
+        { type: "text", text: "Mid A." },
+        { type: "text", text: "Mid B.", ...marked },
+      ],
+    });
+    expect(kept.dropped).toEqual([]);
+  });
+
+  it("drops what OpenAI has no counterpart for, each with a note, and never refuses for it", () => {
+    const { body, dropped } = anthropicToOpenAIRequest({
+      model: "m",
+      max_tokens: 5,
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "search_result", source: "https://example.com", title: "t", content: [] },
+            {
+              type: "tool_result",
+              tool_use_id: "toolu_1",
+              content: [
+                { type: "text", text: "ok" },
+                { type: "document", source: { type: "text", media_type: "text/plain", data: "d" } },
+              ],
+            },
+            { type: "text", text: "Go on" },
+          ],
+        },
+        {
+          role: "assistant",
+          content: [
+            { type: "server_tool_use", id: "srvtoolu_1", name: "web_search", input: {} },
+            { type: "text", text: "Done" },
+          ],
+        },
+        { role: "system", content: [{ type: "image", source: { type: "url", url: "https://example.com/a.png" } }] },
+      ],
+      metadata: { user_id: "u".repeat(65) },
+      thinking: { type: "adaptive" },
+      context_management: { edits: [] },
+      output_config: { effort: "high" },
+    });
+    expect(body.messages).toEqual([
+      { role: "tool", tool_call_id: "toolu_1", content: "ok" },
+      { role: "user", content: "Go on" },
+      { role: "assistant", content: "Done" },
+    ]);
+    expect(body.user).toBeUndefined();
+    expect(dropped).toEqual([
+      'content blocks of type "search_result"',
+      'content blocks of type "document"',
+      'content blocks of type "server_tool_use"',
+      'system blocks of type "image"',
+      "metadata.user_id (longer than 64 characters)",
+      "thinking",
+      "context_management",
+      "output_config",
+    ]);
   });
 
   it("translates a base64 PDF document into an OpenAI file part", () => {

@@ -22,7 +22,7 @@ import { auditEvent, readBody, readQuery } from "../request";
 import { createBudgetBody, listBudgetsQuery, updateBudgetBody } from "../schemas/budgets";
 
 /**
- * /admin/v1/budgets (contract §6): create, list, get, change the limit or on_breach, delete. Reads
+ * /admin/v1/budgets (docs/api.md, Budgets): create, list, get, change the limit or on_breach, delete. Reads
  * show the live spend from the Durable Objects. Every write republishes the bundles of the keys the
  * budget applies to, so the change holds from their next request.
  */

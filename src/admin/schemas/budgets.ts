@@ -3,7 +3,7 @@ import { BUDGET_ON_BREACH, BUDGET_SCOPES, BUDGET_WINDOWS } from "../../contract/
 import { decimalUsdToMicros } from "../../pricing";
 import { listLimit } from "./common";
 
-/** Request bodies and query of /admin/v1/budgets (contract §6). Money arrives as decimal strings. */
+/** Request bodies and query of /admin/v1/budgets (docs/api.md, Budgets). Money arrives as decimal strings. */
 
 /** At most 9 whole digits, so the limit in micro-USD stays an exact integer (< 2^53). */
 const LIMIT_USD = /^\d{1,9}(\.\d{1,6})?$/;

@@ -3,7 +3,7 @@ import { futureTimestamp, jsonObject, listLimit } from "./common";
 
 /**
  * Request bodies of /admin/v1/virtual-keys. `config` is checked apart (src/admin/vk-config-check.ts):
- * its schema is contract §5's, and some of its rules need D1.
+ * its schema is in docs/api.md (Virtual key config), and some of its rules need D1.
  */
 
 const keyName = z.string().min(1).max(100);

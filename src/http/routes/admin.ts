@@ -34,7 +34,7 @@ import {
 } from "../../admin/handlers/virtual-keys";
 
 /**
- * The admin API of contract §7, mounted at /admin/v1 behind the edge guards (src/http/app.ts). Every
+ * The admin API (docs/api.md, Admin API), mounted at /admin/v1 behind the edge guards (src/http/app.ts). Every
  * route needs the admin bearer token; the handlers live in src/admin/handlers, one file per resource.
  */
 export const adminApi = new Hono<AdminEnv>()

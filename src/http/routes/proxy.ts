@@ -4,7 +4,7 @@ import { proxy } from "../../pipeline/proxy";
 import { requestContext } from "./public";
 
 /**
- * ANY /proxy/:provider/* (contract §2): a raw passthrough to the binding named `:provider` of the
+ * ANY /proxy/:provider/* (docs/api.md, Public endpoints): a raw passthrough to the binding named `:provider` of the
  * key's chain; the rest of the path and the query string go under the binding's API root as sent
  * (percent-encoding kept). The stages are in src/pipeline/proxy.ts.
  */

@@ -1,14 +1,14 @@
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../app-env";
-import { authenticate } from "../../pipeline/authenticate";
 import { chatCompletions } from "../../pipeline/chat-completions";
 import type { RequestContext } from "../../pipeline/context";
+import { countTokens } from "../../pipeline/count-tokens";
 import { embeddings } from "../../pipeline/embeddings";
-import { listModels } from "../../pipeline/list-models";
+import { modelsRoute } from "../../pipeline/list-models";
 import { messages } from "../../pipeline/messages";
 import { responses } from "../../pipeline/responses";
 
-/** The public API of contract §2: thin handlers that build the request context and run a pipeline. */
+/** The public API (docs/api.md, Public endpoints): thin handlers that build the request context and run a pipeline. */
 
 export function requestContext(c: Context<AppEnv>): RequestContext {
   return {
@@ -27,10 +27,10 @@ export function requestContext(c: Context<AppEnv>): RequestContext {
 
 export const publicApi = new Hono<AppEnv>()
   .post("/v1/chat/completions", (c) => chatCompletions(requestContext(c), c.req.raw.headers))
-  .post("/v1/messages", (c) => messages(requestContext(c), c.req.raw.headers))
+  .post("/v1/messages", (c) => messages(requestContext(c), c.req.raw.headers, new URL(c.req.url).searchParams))
+  .post("/v1/messages/count_tokens", (c) =>
+    countTokens(requestContext(c), c.req.raw.headers, new URL(c.req.url).searchParams),
+  )
   .post("/v1/responses", (c) => responses(requestContext(c), c.req.raw.headers))
   .post("/v1/embeddings", (c) => embeddings(requestContext(c), c.req.raw.headers))
-  .get("/v1/models", async (c) => {
-    const ctx = requestContext(c);
-    return c.json(listModels(await authenticate(ctx, c.req.raw.headers), ctx.log));
-  });
+  .get("/v1/models", (c) => modelsRoute(requestContext(c), c.req.raw.headers, new URL(c.req.url).searchParams));

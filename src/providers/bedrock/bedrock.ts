@@ -9,7 +9,7 @@ import { authorizedHeaders, authorizedRequest } from "./auth";
 import { bedrockRuntimeRoot, bedrockSettings } from "./settings";
 import { openAIStreamFromConverse } from "./stream";
 import { endpoint } from "../binding-key";
-import { sendProxied } from "../proxy-request";
+import { proxyUrl, sendProxied } from "../proxy-request";
 import { retryableStatus, type CallContext, type ProviderFamily } from "../types";
 import { type OutgoingBody } from "../../contract/wire";
 
@@ -141,7 +141,7 @@ export const bedrock: ProviderFamily = {
   proxy: {
     async send(binding, request, ctx) {
       const settings = bedrockSettings(binding);
-      const url = endpoint(binding, `${request.path}${request.query}`, bedrockRuntimeRoot(settings.region));
+      const url = proxyUrl(binding, request, bedrockRuntimeRoot(settings.region));
       const call = { method: request.method, url, headers: request.headers, body: request.body };
       return sendProxied(url, request, await authorizedHeaders(binding, settings, call, ctx.env), ctx.signal);
     },

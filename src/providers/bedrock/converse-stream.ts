@@ -15,7 +15,7 @@ import type { OpenAIFinishReason } from "../../translate/stop-reasons";
  *
  * The translation never writes a failure frame itself: an exception message, an unreadable event or
  * a stream that ends before `messageStop` throws `ConverseStreamFailure`, and whoever pumps the
- * stream lets it error, so that the gateway's tap ends it with contract §4's terminal frame.
+ * stream lets it error, so that the gateway's tap ends it with the terminal frame (docs/api.md, Errors).
  */
 
 /** One decoded event-stream message, as src/providers/bedrock/event-stream.ts reads it off the wire. */

@@ -12,7 +12,7 @@ import { EventStreamError, EventStreamReader, type EventStreamMessage } from "./
  * (throttling, say) becomes an HTTP error in OpenAI's envelope with the status it stands for, which
  * the gateway may still retry on the next binding. After that, an exception, a corrupt message or a
  * stream cut short makes the SSE stream error, and the gateway's tap ends the client's stream with
- * contract §4's terminal frame: never a silently truncated answer.
+ * the terminal frame (docs/api.md, Errors): never a silently truncated answer.
  */
 
 const utf8 = new TextDecoder();

@@ -1,7 +1,7 @@
 import type { ProviderBinding } from "../../contract/bundle";
 import type { OutgoingBody } from "../../contract/wire";
 import { bindingApiKey, endpoint, requireApiKey } from "../binding-key";
-import { sendProxied } from "../proxy-request";
+import { proxyUrl, sendProxied } from "../proxy-request";
 import type { CallContext, ProviderFamily } from "../types";
 import { presetFor } from "./presets";
 
@@ -54,10 +54,10 @@ export const openAICompatible: ProviderFamily = {
       return post(binding, url, model === body.json.model ? body : withModel(body, model), ctx);
     },
   },
-  /** The path goes under the binding's API root (for azure, the resource endpoint) with the preset's auth. */
+  /** The path goes under the binding's API root (for azure, the resource endpoint), its own path not repeated, with the preset's auth. */
   proxy: {
     send(binding, request, ctx) {
-      const url = endpoint(binding, `${request.path}${request.query}`, presetFor(binding.type)?.baseUrl);
+      const url = proxyUrl(binding, request, presetFor(binding.type)?.baseUrl);
       return sendProxied(url, request, authHeaders(binding, ctx.env), ctx.signal);
     },
   },

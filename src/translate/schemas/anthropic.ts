@@ -25,17 +25,41 @@ export const AnthropicToolUseBlock = z.looseObject({
   name: z.string(),
   input: z.record(z.string(), z.unknown()),
 });
+/** A client's block of another kind than `known` reads: carried as it is, for translation to drop with a note. */
+export type AnthropicOtherBlock = { type: string } & Record<string, unknown>;
+
+/**
+ * A client's block: one of the kinds `known` names must have that kind's shape (the issue names the
+ * field that is wrong); a block of any other kind passes as an `AnthropicOtherBlock`.
+ */
+function knownOrOther<T extends { type: string }>(known: z.ZodType<T>, types: ReadonlySet<string>) {
+  return z.looseObject({ type: z.string() }).transform((block, ctx): T | AnthropicOtherBlock => {
+    if (!types.has(block.type)) return block;
+    const parsed = known.safeParse(block);
+    if (parsed.success) return parsed.data;
+    // The issues as they are (a union's keeps its branches), so the deepest names the wrong field.
+    for (const issue of parsed.error.issues) ctx.addIssue({ ...issue });
+    return z.NEVER;
+  });
+}
+
+const ToolResultPart = z.discriminatedUnion("type", [AnthropicTextBlock, AnthropicImageBlock]);
+type ToolResultPart = z.infer<typeof ToolResultPart>;
+
+/** Whether a tool result's block is text or an image (the kinds translation carries over). */
+export const isToolResultPart = (part: ToolResultPart | AnthropicOtherBlock): part is ToolResultPart =>
+  part.type === "text" || part.type === "image";
+
 const ToolResultBlock = z.looseObject({
   type: z.literal("tool_result"),
   tool_use_id: z.string(),
-  content: z
-    .union([z.string(), z.array(z.discriminatedUnion("type", [AnthropicTextBlock, AnthropicImageBlock]))])
-    .optional(),
+  content: z.union([z.string(), z.array(knownOrOther(ToolResultPart, new Set(["text", "image"])))]).optional(),
   is_error: z.boolean().optional(),
 });
 const ThinkingBlock = z.looseObject({ type: z.literal("thinking"), thinking: z.string() });
 const RedactedThinkingBlock = z.looseObject({ type: z.literal("redacted_thinking"), data: z.string() });
 
+/** The block kinds translation carries over (and what a translation into Anthropic's format writes). */
 export const AnthropicContentBlock = z.discriminatedUnion("type", [
   AnthropicTextBlock,
   AnthropicImageBlock,
@@ -47,6 +71,21 @@ export const AnthropicContentBlock = z.discriminatedUnion("type", [
 ]);
 export type AnthropicContentBlock = z.infer<typeof AnthropicContentBlock>;
 
+const KNOWN_BLOCK_TYPES: ReadonlySet<string> = new Set(AnthropicContentBlock.options.map((o) => o.shape.type.value));
+
+/**
+ * A content block in a client's request: a known kind, or one translation has no counterpart for
+ * (server tool calls and their results, search results, container uploads, blocks of later betas),
+ * accepted and left out with a note.
+ */
+export const AnthropicRequestBlock = knownOrOther(AnthropicContentBlock, KNOWN_BLOCK_TYPES);
+export type AnthropicRequestBlock = AnthropicContentBlock | AnthropicOtherBlock;
+
+/** Whether a client's block is one of the kinds translation carries over. */
+export const isKnownBlock = (block: AnthropicRequestBlock): block is AnthropicContentBlock =>
+  KNOWN_BLOCK_TYPES.has(block.type);
+
+/** A user or assistant turn, as a translation into Anthropic's format writes it. */
 export const AnthropicMessageParam = z.looseObject({
   role: z.enum(["user", "assistant"]),
   content: z.union([z.string(), z.array(AnthropicContentBlock)]),
@@ -67,9 +106,19 @@ export const AnthropicToolChoice = z.looseObject({
 });
 export type AnthropicToolChoice = z.infer<typeof AnthropicToolChoice>;
 
+/**
+ * A turn in a client's request: besides user and assistant turns, `system` turns inside `messages`
+ * (Anthropic takes them mid-conversation; Claude Code sends them).
+ */
+export const AnthropicRequestMessage = z.looseObject({
+  role: z.enum(["user", "assistant", "system"]),
+  content: z.union([z.string(), z.array(AnthropicRequestBlock)]),
+});
+export type AnthropicRequestMessage = z.infer<typeof AnthropicRequestMessage>;
+
 export const AnthropicMessagesRequest = z.looseObject({
   model: z.string(),
-  messages: z.array(AnthropicMessageParam).min(1),
+  messages: z.array(AnthropicRequestMessage).min(1),
   system: z.union([z.string(), z.array(AnthropicTextBlock)]).optional(),
   max_tokens: z.number().int().positive().optional(),
   temperature: z.number().optional(),
