@@ -668,6 +668,11 @@ describe("the raw passthrough (/proxy/<mock>/…)", () => {
       await post(`/proxy/${key.binding}/chat/completions`, key.secret, { model: "m", messages: hello }),
     );
     expect(chat.choices[0]?.message.content).toBe(REPLY("Hello"));
+    // The provider's own path, as the runbooks write it (`/proxy/openai/v1/chat/completions`), too.
+    const own = json<ChatCompletion>(
+      await post(`/proxy/${key.binding}/v1/chat/completions`, key.secret, { model: "m", messages: hello }),
+    );
+    expect(own.choices[0]?.message.content).toBe(REPLY("Hello"));
     const response = json<ResponseObject>(
       await post(`/proxy/${key.binding}/responses`, key.secret, { model: "m", input: "Hello" }),
     );

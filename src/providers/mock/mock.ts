@@ -53,7 +53,10 @@ const ROUTES: Record<string, (json: unknown) => Response> = {
 /** A raw passthrough to the mock: its routes, from the body as sent; anything else is its OpenAI-shaped 404 or 400. */
 async function proxyToMock(binding: ProviderBinding, request: ProxyRequest, ctx: CallContext): Promise<Response> {
   requireDevelopment(binding, ctx);
-  const route = Object.hasOwn(ROUTES, request.path) ? ROUTES[request.path] : undefined;
+  // The mock's API root stands for OpenAI's `…/v1`: the provider's own path (`/v1/chat/completions`,
+  // as the runbooks write it) reaches the same route as the one relative to the root.
+  const path = request.path.startsWith("/v1/") ? request.path.slice("/v1".length) : request.path;
+  const route = Object.hasOwn(ROUTES, path) ? ROUTES[path] : undefined;
   if (request.method !== "POST" || !route) {
     return mockError(
       404,
