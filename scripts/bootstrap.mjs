@@ -36,7 +36,13 @@ const child = spawn(node22, [entry, ...args], {
 });
 /** @type {NodeJS.Signals[]} */
 const forwardedSignals = ["SIGINT", "SIGTERM", "SIGHUP"];
-for (const signal of forwardedSignals) process.on(signal, () => child.kill(signal));
+let forwarded = false;
+for (const signal of forwardedSignals) {
+  process.on(signal, () => {
+    forwarded = true;
+    child.kill(signal);
+  });
+}
 // npm runs scripts through `sh -c`, and sh dies of the SIGTERM npm forwards without passing it on:
 // when our parent goes away, stop the command rather than leave it running as an orphan.
 const parent = process.ppid;
@@ -45,4 +51,8 @@ child.on("error", (err) => {
   console.error(`faregate: could not start ${node22}: ${err.message}`);
   process.exit(1);
 });
-child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+child.on("exit", (code, signal) => {
+  // A signal nobody here forwarded killed it: say so, or the exit status is all anyone sees.
+  if (signal && !forwarded) console.error(`faregate: ${target} was stopped by ${signal}`);
+  process.exit(code ?? (signal ? 1 : 0));
+});

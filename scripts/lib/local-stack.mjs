@@ -176,7 +176,10 @@ export async function startWorker({ config, port, persistDir, vars = {}, logFile
     stdio: ["ignore", "pipe", "pipe"],
   });
   const pid = child.pid;
-  const killOnExit = () => pid !== undefined && killTreeNow(pid);
+  // A child that has exited is never signalled: its pid may already belong to another process (this
+  // machine's pid_max is 32768 and a test run starts thousands), whose tree would be killed instead.
+  const running = () => pid !== undefined && child.exitCode === null && child.signalCode === null;
+  const killOnExit = () => running() && pid !== undefined && killTreeNow(pid);
   process.on("exit", killOnExit);
   // Read as the lines arrive, not from the bounded tail: a crash dump after it (esbuild's goroutines,
   // when wrangler exits mid-build) can push the line out of the tail.
@@ -212,7 +215,7 @@ export async function startWorker({ config, port, persistDir, vars = {}, logFile
   const stop = () => {
     stopping ??= (async () => {
       try {
-        if (pid !== undefined) await stopProcessTree(pid);
+        if (running() && pid !== undefined) await stopProcessTree(pid);
         process.off("exit", killOnExit);
       } finally {
         await varArgs.remove();
