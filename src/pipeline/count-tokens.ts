@@ -14,6 +14,7 @@ import { keyLimiter } from "./counters";
 import { anthropicPassthrough } from "./messages";
 import { messagesPrompt, parseCountTokensRequest, type CountTokensRequest } from "./parse-messages";
 import { resolveTargets } from "./resolve-model";
+import { looksLikeHtml, NOT_JSON, parseJson } from "./upstream-body";
 import { startUpstreamCall } from "./upstream-call";
 
 /**
@@ -48,16 +49,6 @@ type CountingFamily = ProviderFamily & Required<Pick<ProviderFamily, "countToken
 
 /** Whether a family counts tokens itself (Anthropic's); the others are estimated for. */
 const counts = (family: ProviderFamily): family is CountingFamily => family.countTokens !== undefined;
-
-const NOT_JSON = Symbol("not JSON");
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return NOT_JSON;
-  }
-}
 
 function inputTokensOf(json: unknown): number | null {
   if (typeof json !== "object" || json === null) return null;
@@ -154,7 +145,7 @@ async function countAt(
     const res = await family.countTokens(target.binding, body, call.context);
     const contentType = res.headers.get("content-type") ?? "";
     const text = await res.text();
-    const html = contentType.includes("text/html") || /^\s*<(!doctype|html|head|body)/i.test(text);
+    const html = looksLikeHtml(contentType, text);
     const json = html ? NOT_JSON : parseJson(text);
     if (html) {
       return failed(

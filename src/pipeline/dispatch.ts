@@ -17,6 +17,7 @@ import type { RequestContext } from "./context";
 import { bridgeBetween, PASSTHROUGH, type Bridge } from "./format-bridge";
 import type { ModelTarget } from "../contract/model-target";
 import { startUpstreamCall } from "./upstream-call";
+import { looksLikeHtml, NOT_JSON, parseJson } from "./upstream-body";
 import { WIRE_FORMATS } from "./wire-formats";
 
 /**
@@ -71,20 +72,6 @@ interface FailedAttempt {
   untranslatable?: GatewayError;
   /** Skipped because the binding's family has no such endpoint (a kind of `untranslatable`). */
   unservable?: boolean;
-}
-
-function looksLikeHtml(contentType: string, text: string): boolean {
-  return contentType.includes("text/html") || /^\s*<(!doctype|html|head|body)/i.test(text);
-}
-
-const NOT_JSON = Symbol("not JSON");
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return NOT_JSON;
-  }
 }
 
 function outgoing(request: DispatchRequest, model: string): OutgoingBody {
