@@ -27,7 +27,8 @@ export async function anthropicChain(
   return { key, bindings };
 }
 
-function messagesInit(secret: string | null, body: unknown, headers: Record<string, string>): RequestInit {
+/** A POST in the Anthropic SDK's shape: the key in `x-api-key`, `anthropic-version`, a JSON body (a string is sent as it is). */
+export function messagesInit(secret: string | null, body: unknown, headers: Record<string, string> = {}): RequestInit {
   return {
     method: "POST",
     headers: {

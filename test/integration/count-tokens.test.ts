@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { FAKE_COUNTED_TOKENS } from "../fake-provider/anthropic";
 import { createKey, createProvider } from "../helpers/admin";
-import { anthropicChain, fakeAnthropicBaseUrl, readAnthropicError } from "../helpers/anthropic";
+import { anthropicChain, fakeAnthropicBaseUrl, messagesInit, readAnthropicError } from "../helpers/anthropic";
 import { logLines } from "../helpers/control-plane";
 import { FAKE_PROVIDER_KEY, installFakeUpstream, recorded } from "../helpers/fake-upstream";
 import { fetchWithEnv, GATEWAY, gatewayFetch, REQUEST_ID } from "../helpers/gateway";
@@ -41,19 +41,6 @@ const estimateOf = (body: { system?: unknown; messages: unknown[]; tools?: unkno
     ).byteLength / 4,
   );
 
-function countInit(secret: string | null, body: unknown, headers: Record<string, string> = {}): RequestInit {
-  return {
-    method: "POST",
-    headers: {
-      ...(secret === null ? {} : { "x-api-key": secret }),
-      "anthropic-version": "2023-06-01",
-      "content-type": "application/json",
-      ...headers,
-    },
-    body: typeof body === "string" ? body : JSON.stringify(body),
-  };
-}
-
 const PATH = "/v1/messages/count_tokens";
 
 function postCount(
@@ -62,7 +49,7 @@ function postCount(
   headers: Record<string, string> = {},
   query = "",
 ): Promise<Response> {
-  return gatewayFetch(`${PATH}${query}`, countInit(secret, body, headers));
+  return gatewayFetch(`${PATH}${query}`, messagesInit(secret, body, headers));
 }
 
 /** Through the app with `overrides` of the env, waiting for the work after the response (the rate-limit settlement). */
@@ -73,7 +60,7 @@ async function countSettled(
   path = PATH,
 ): Promise<{ status: number; headers: Headers; json: unknown }> {
   const { response, settled } = await fetchWithEnv(
-    new Request(`${GATEWAY}${path}`, countInit(secret, body)),
+    new Request(`${GATEWAY}${path}`, messagesInit(secret, body)),
     overrides,
   );
   const json: unknown = await response.json();

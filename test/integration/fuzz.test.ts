@@ -4,6 +4,7 @@ import { ADMIN_TOKEN, adminCall, createKey, createProject, uniqueName } from "..
 import { FAKE_PROVIDER_KEY, installFakeUpstream, recorded } from "../helpers/fake-upstream";
 import { gatewayFetch, REQUEST_ID } from "../helpers/gateway";
 import { seedFakeChain } from "../helpers/seed";
+import { mulberry32 } from "../../src/lib/prng";
 
 /**
  * Issue 11 part 4, item 5: a seeded fuzz over every route (the public /v1 API, /proxy, the admin API,
@@ -27,22 +28,10 @@ import { seedFakeChain } from "../helpers/seed";
 const SEED = 0x5eed2026;
 const FUZZ_CASES = 800;
 
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 class Rng {
   readonly #next: () => number;
   constructor(seed: number) {
-    this.#next = prng(seed);
+    this.#next = mulberry32(seed);
   }
   float(): number {
     return this.#next();

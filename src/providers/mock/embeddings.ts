@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { countTokens, tokensOf } from "./tokens";
 import { invalidBody } from "./wire";
+import { mulberry32 } from "../../lib/prng";
 
 /**
  * OpenAI embeddings as the mock provider answers them: one unit-length vector per input, the same
@@ -57,22 +58,10 @@ function hash32(text: string): number {
   return h >>> 0;
 }
 
-/** mulberry32: a small deterministic generator of numbers in [0, 1). */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function tokenVector(token: string, dimensions: number, cache: Map<string, Float64Array>): Float64Array {
   let v = cache.get(token);
   if (!v) {
-    const next = generator(hash32(token));
+    const next = mulberry32(hash32(token));
     v = new Float64Array(dimensions);
     for (let d = 0; d < dimensions; d++) v[d] = next() * 2 - 1;
     cache.set(token, v);
